@@ -1,0 +1,319 @@
+import type { User } from '@canopy/protocol';
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { type AuditActor, writeAudit } from '../audit/writer';
+import type { Db } from '../db/client';
+import { emailVerificationTokens, passwordResetTokens, users } from '../db/schema';
+import type { StreamEngine } from '../engine';
+import { ApiError } from '../http/errors';
+import { enqueueMail } from '../mail/outbox';
+import { hashPassword, verifyPassword } from './passwords';
+import { assertUnder, hitAll, WINDOWS } from './rate-limits';
+import { hashSecret, newSecret } from './secrets';
+import type { SessionStore, SessionUser } from './sessions';
+
+const VERIFY_TTL_MS = 24 * 3600_000;
+const RESET_TTL_MS = 3600_000;
+
+export type AccountsDeps = {
+  db: Db;
+  engine: StreamEngine;
+  sessions: SessionStore;
+  publicUrl: string;
+  rateLimits: { login: number; signup: number; passwordReset: number };
+  now: () => Date;
+  /** Called after a mail was queued, so the worker sends it now rather than on its next tick. */
+  mailQueued: () => void;
+};
+
+export function toUser(row: SessionUser): User {
+  return { id: row.id, email: row.email, role: row.role, email_verified: row.emailVerifiedAt !== null };
+}
+
+/** Accounts: signup, login, email verification, password reset, status changes (spec 002 §8). */
+export class Accounts {
+  constructor(private readonly deps: AccountsDeps) {}
+
+  async signup(input: { email: string; password: string }, actor: AuditActor) {
+    const { db, engine, rateLimits } = this.deps;
+    await hitAll(engine, [`rl:signup:ip:${actor.ip}`], rateLimits.signup, WINDOWS.signup);
+    const passwordHash = await hashPassword(input.password);
+    try {
+      return await db.transaction(async (tx) => {
+        const [user] = await tx.insert(users).values({ email: input.email, passwordHash }).returning();
+        if (!user) throw new Error('insert returned no row');
+        await this.queueVerification(tx, user);
+        await writeAudit(
+          tx,
+          { ...actor, actorUserId: user.id },
+          {
+            action: 'auth.signup',
+            targetType: 'user',
+            targetId: user.id,
+            details: { email: user.email },
+          },
+        );
+        const session = await this.deps.sessions.create(user.id, actor, tx);
+        return { user, session };
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw new ApiError(409, 'AUTH_EMAIL_TAKEN', 'An account with this email already exists', {
+          fields: [{ path: 'email', message: 'is already registered' }],
+        });
+      }
+      throw err;
+    } finally {
+      this.deps.mailQueued();
+    }
+  }
+
+  /**
+   * Counts failed attempts per IP and per account (10 per 10 minutes each); once either is at the limit
+   * every attempt is refused, even with the right password. Failures are audited sampled: the first of a
+   * window and the one that reaches the limit.
+   */
+  async login(input: { email: string; password: string }, actor: AuditActor) {
+    const { db, engine, rateLimits } = this.deps;
+    const keys = [`rl:login:ip:${actor.ip}`, `rl:login:acct:${input.email}`];
+    await assertUnder(engine, keys, rateLimits.login);
+    const [user] = await db.select().from(users).where(eq(users.email, input.email)).limit(1);
+    const ok = await verifyPassword(user?.passwordHash, input.password);
+    if (!user || !ok) {
+      const counts = await Promise.all(keys.map((key) => engine.hit(key, WINDOWS.login)));
+      const accountFailures = counts[1]?.count ?? 0;
+      if (accountFailures === 1 || accountFailures === rateLimits.login) {
+        await writeAudit(db, actor, {
+          action: accountFailures === 1 ? 'auth.login_failed' : 'auth.login_locked',
+          targetType: 'user',
+          targetId: user?.id,
+          details: {
+            email: input.email,
+            reason: user ? 'wrong_password' : 'unknown_email',
+            failures_in_window: accountFailures,
+            ip_failures_in_window: counts[0]?.count ?? 0,
+          },
+        });
+      }
+      throw new ApiError(401, 'AUTH_INVALID_CREDENTIALS', 'Wrong email or password');
+    }
+    if (user.status !== 'active') {
+      await writeAudit(
+        db,
+        { ...actor, actorUserId: user.id },
+        {
+          action: 'auth.login_refused_disabled',
+          targetType: 'user',
+          targetId: user.id,
+        },
+      );
+      throw new ApiError(403, 'AUTH_USER_DISABLED', 'This account is disabled');
+    }
+    const session = await this.deps.sessions.create(user.id, actor);
+    return { user, session };
+  }
+
+  async resendVerification(user: SessionUser): Promise<void> {
+    if (user.emailVerifiedAt) return;
+    await this.deps.db.transaction(async (tx) => this.queueVerification(tx, user));
+    this.deps.mailQueued();
+  }
+
+  async verifyEmail(token: string, actor: AuditActor): Promise<void> {
+    const { db, now } = this.deps;
+    await db.transaction(async (tx) => {
+      const [used] = await tx
+        .update(emailVerificationTokens)
+        .set({ usedAt: now() })
+        .where(
+          and(
+            eq(emailVerificationTokens.tokenHash, hashSecret(token)),
+            isNull(emailVerificationTokens.usedAt),
+            gt(emailVerificationTokens.expiresAt, now()),
+          ),
+        )
+        .returning({ userId: emailVerificationTokens.userId });
+      if (!used) throw invalidToken();
+      await tx
+        .update(users)
+        .set({ emailVerifiedAt: now(), updatedAt: now() })
+        .where(and(eq(users.id, used.userId), isNull(users.emailVerifiedAt)));
+      await writeAudit(
+        tx,
+        { ...actor, actorUserId: used.userId },
+        {
+          action: 'auth.email_verified',
+          targetType: 'user',
+          targetId: used.userId,
+        },
+      );
+    });
+  }
+
+  /** Always succeeds from the caller's view: whether the email has an account is not revealed. */
+  async requestPasswordReset(email: string, actor: AuditActor): Promise<void> {
+    const { db, engine, rateLimits, now } = this.deps;
+    await hitAll(
+      engine,
+      [`rl:reset:acct:${email}`, `rl:reset:ip:${actor.ip}`],
+      rateLimits.passwordReset,
+      WINDOWS.passwordReset,
+    );
+    const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
+    if (user?.status !== 'active') return;
+    const token = newSecret();
+    await db.transaction(async (tx) => {
+      await tx.insert(passwordResetTokens).values({
+        userId: user.id,
+        tokenHash: hashSecret(token),
+        expiresAt: new Date(now().getTime() + RESET_TTL_MS),
+      });
+      await enqueueMail(tx, {
+        to: user.email,
+        template: 'password_reset',
+        payload: { link: `${this.deps.publicUrl}/reset-password#token=${token}` },
+      });
+      await writeAudit(tx, actor, {
+        action: 'auth.password_reset_requested',
+        targetType: 'user',
+        targetId: user.id,
+      });
+    });
+    this.deps.mailQueued();
+  }
+
+  /** Sets the new password, spends every open reset link of the user and ends all their sessions. */
+  async confirmPasswordReset(token: string, password: string, actor: AuditActor): Promise<void> {
+    const { db, now } = this.deps;
+    const passwordHash = await hashPassword(password);
+    await db.transaction(async (tx) => {
+      const [used] = await tx
+        .update(passwordResetTokens)
+        .set({ usedAt: now() })
+        .where(
+          and(
+            eq(passwordResetTokens.tokenHash, hashSecret(token)),
+            isNull(passwordResetTokens.usedAt),
+            gt(passwordResetTokens.expiresAt, now()),
+          ),
+        )
+        .returning({ userId: passwordResetTokens.userId });
+      if (!used) throw invalidToken();
+      const [user] = await tx.select().from(users).where(eq(users.id, used.userId)).limit(1);
+      if (user?.status !== 'active') throw invalidToken();
+      await tx
+        .update(passwordResetTokens)
+        .set({ usedAt: now() })
+        .where(and(eq(passwordResetTokens.userId, user.id), isNull(passwordResetTokens.usedAt)));
+      // Following the link proves the mailbox is theirs.
+      await tx
+        .update(users)
+        .set({ passwordHash, emailVerifiedAt: user.emailVerifiedAt ?? now(), updatedAt: now() })
+        .where(eq(users.id, user.id));
+      await this.deps.sessions.destroyAllFor(user.id, tx);
+      await writeAudit(
+        tx,
+        { ...actor, actorUserId: user.id },
+        {
+          action: 'auth.password_reset_completed',
+          targetType: 'user',
+          targetId: user.id,
+        },
+      );
+    });
+  }
+
+  /** create-admin: a new super_admin, or an existing account promoted (its password unchanged). */
+  async createAdmin(email: string, password: string | undefined, actor: AuditActor) {
+    const { db, now } = this.deps;
+    return db.transaction(async (tx) => {
+      const [existing] = await tx.select().from(users).where(eq(users.email, email)).limit(1);
+      if (existing) {
+        if (existing.role === 'super_admin') return { user: existing, outcome: 'unchanged' as const };
+        const [promoted] = await tx
+          .update(users)
+          .set({ role: 'super_admin', updatedAt: now() })
+          .where(eq(users.id, existing.id))
+          .returning();
+        await writeAudit(tx, actor, {
+          action: 'admin.user_promoted',
+          targetType: 'user',
+          targetId: existing.id,
+          details: { before: { role: existing.role }, after: { role: 'super_admin' }, via: 'cli' },
+        });
+        return { user: promoted ?? existing, outcome: 'promoted' as const };
+      }
+      if (!password) throw new ApiError(400, 'VALIDATION_ERROR', 'A password is required for a new account');
+      const [user] = await tx
+        .insert(users)
+        .values({
+          email,
+          passwordHash: await hashPassword(password),
+          role: 'super_admin',
+          emailVerifiedAt: now(),
+        })
+        .returning();
+      if (!user) throw new Error('insert returned no row');
+      await writeAudit(tx, actor, {
+        action: 'admin.user_created',
+        targetType: 'user',
+        targetId: user.id,
+        details: { email, role: 'super_admin', via: 'cli' },
+      });
+      return { user, outcome: 'created' as const };
+    });
+  }
+
+  /** Disable or enable an account (super_admin). Disabling ends every session of the user at once. */
+  async setStatus(admin: SessionUser, targetId: string, status: 'active' | 'disabled', actor: AuditActor) {
+    const { db, now } = this.deps;
+    if (admin.id === targetId && status === 'disabled') {
+      throw new ApiError(409, 'CONFLICT', 'You cannot disable your own account');
+    }
+    return db.transaction(async (tx) => {
+      const [before] = await tx.select().from(users).where(eq(users.id, targetId)).for('update').limit(1);
+      if (!before) throw new ApiError(404, 'NOT_FOUND', 'User not found');
+      const [after] = await tx
+        .update(users)
+        .set({ status, updatedAt: now() })
+        .where(eq(users.id, targetId))
+        .returning();
+      if (!after) throw new Error('update returned no row');
+      if (status === 'disabled') await this.deps.sessions.destroyAllFor(targetId, tx);
+      await writeAudit(tx, actor, {
+        action: status === 'disabled' ? 'admin.user_disabled' : 'admin.user_enabled',
+        targetType: 'user',
+        targetId,
+        details: { email: after.email, before: { status: before.status }, after: { status } },
+      });
+      return after;
+    });
+  }
+
+  async hasUsers(): Promise<boolean> {
+    const rows = await this.deps.db.select({ id: users.id }).from(users).limit(1);
+    return rows.length > 0;
+  }
+
+  private async queueVerification(tx: Db, user: SessionUser): Promise<void> {
+    const token = newSecret();
+    await tx.insert(emailVerificationTokens).values({
+      userId: user.id,
+      tokenHash: hashSecret(token),
+      expiresAt: new Date(this.deps.now().getTime() + VERIFY_TTL_MS),
+    });
+    await enqueueMail(tx, {
+      to: user.email,
+      template: 'verify_email',
+      payload: { link: `${this.deps.publicUrl}/verify-email#token=${token}` },
+    });
+  }
+}
+
+function invalidToken(): ApiError {
+  return new ApiError(400, 'AUTH_TOKEN_INVALID', 'This link is invalid, has expired or was already used');
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === '23505' || e?.cause?.code === '23505';
+}

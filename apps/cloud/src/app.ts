@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import { Accounts } from './accounts/accounts';
+import { authRoutes } from './accounts/routes';
+import { SessionStore } from './accounts/sessions';
+import { adminRoutes } from './admin/routes';
+import type { Config } from './config';
+import type { Database } from './db/client';
+import type { StreamEngine } from './engine';
+import { healthRoutes } from './health/routes';
+import { errorHandler, unknownRoute } from './http/errors';
+import { requestContext } from './http/request-context';
+import { securityHeaders } from './http/security-headers';
+import { loadSession, requireCsrf } from './http/session-middleware';
+import type { Logger } from './log';
+import { findWebDist, webRoutes } from './web/static';
+
+export type AppDeps = {
+  config: Config;
+  log: Logger;
+  database: Database;
+  engine: StreamEngine;
+  now: () => Date;
+  mailQueued: () => void;
+  state: { ready: boolean };
+};
+
+/** The Express application: pure wiring of the domains; no listening, no timers. */
+export function createApp(deps: AppDeps) {
+  const { config, log, database, engine, now } = deps;
+  const db = database.db;
+  const sessions = new SessionStore(db, config.sessionTtlMs, now);
+  const accounts = new Accounts({
+    db,
+    engine,
+    sessions,
+    publicUrl: config.publicUrl,
+    rateLimits: config.rateLimits,
+    now,
+    mailQueued: deps.mailQueued,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestContext(log));
+  app.use(securityHeaders);
+  app.use(healthRoutes(database, engine, deps.state));
+
+  const api = express.Router();
+  api.use(loadSession(sessions, config.publicUrl));
+  api.use(requireCsrf);
+  api.use(express.json({ limit: config.bodyLimitBytes }));
+  api.use('/auth', authRoutes(accounts, sessions, config.publicUrl, config.sessionTtlMs));
+  api.use('/admin', adminRoutes(db, accounts));
+  api.use(unknownRoute);
+  app.use('/api/v1', api);
+  app.use('/api', unknownRoute);
+
+  app.use(webRoutes(findWebDist(path.dirname(fileURLToPath(import.meta.url)))));
+  app.use(unknownRoute);
+  app.use(errorHandler);
+  return { app, accounts, sessions };
+}

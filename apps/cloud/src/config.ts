@@ -1,0 +1,103 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+const url = (protocols: string[]) =>
+  z.url().refine((value) => protocols.includes(new URL(value).protocol), {
+    message: `must be a URL starting with ${protocols.join(' or ')}`,
+  });
+
+/** Every environment variable canopy-cloud reads. Nothing else in the app reads process.env. */
+const EnvSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: url(['http:', 'https:']).optional(),
+  CANOPY_DATA_DIR: z.string().min(1).default('data'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: z.string().min(3).default('Canopy <no-reply@canopy.localhost>'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SESSION_TTL_HOURS: positiveInt.max(24 * 90).default(24 * 7),
+  TRUST_PROXY: z.string().default('loopback'),
+  BODY_LIMIT_KB: positiveInt.max(100 * 1024).default(256),
+  RATE_LIMIT_LOGIN_MAX: positiveInt.default(10),
+  RATE_LIMIT_SIGNUP_MAX: positiveInt.default(5),
+  RATE_LIMIT_PASSWORD_RESET_MAX: positiveInt.default(3),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  sessionTtlMs: number;
+  trustProxy: string | boolean;
+  bodyLimitBytes: number;
+  rateLimits: { login: number; signup: number; passwordReset: number };
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once at start-up; a bad value is reported with the variable's name. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(EnvSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const parsed = EnvSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (issue) => `${String(issue.path[0])}: ${issue.message} (got "${describe(env, issue.path[0])}")`,
+      ),
+    );
+  }
+  const e = parsed.data;
+  const trustProxy = e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    dataDir: path.resolve(e.CANOPY_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    logLevel: e.LOG_LEVEL,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
+    trustProxy,
+    bodyLimitBytes: e.BODY_LIMIT_KB * 1024,
+    rateLimits: {
+      login: e.RATE_LIMIT_LOGIN_MAX,
+      signup: e.RATE_LIMIT_SIGNUP_MAX,
+      passwordReset: e.RATE_LIMIT_PASSWORD_RESET_MAX,
+    },
+  };
+}
+
+/** URLs may carry passwords (postgres://user:pass@host): never echo those back. */
+function describe(env: Record<string, string | undefined>, key: PropertyKey | undefined): string {
+  const value = env[String(key)] ?? '';
+  return /URL$/.test(String(key)) ? redactUrl(value) : value;
+}
+
+export function redactUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return value.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}

@@ -1,0 +1,11 @@
+import type { StreamEngine } from './engine';
+import { MemoryEngine } from './memory';
+import { RedisEngine } from './redis';
+
+export type { StreamEngine, WindowCount } from './engine';
+export { MemoryEngine } from './memory';
+export { RedisEngine } from './redis';
+
+export async function openEngine(redisUrl: string | undefined, prefix?: string): Promise<StreamEngine> {
+  return redisUrl ? RedisEngine.connect(redisUrl, { prefix }) : new MemoryEngine();
+}

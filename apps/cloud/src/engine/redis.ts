@@ -1,0 +1,71 @@
+import { Redis } from 'ioredis';
+import type { StreamEngine, WindowCount } from './engine';
+
+/** Redis-backed engine: counters are shared by every cloud instance on the same Redis. */
+export class RedisEngine implements StreamEngine {
+  readonly kind = 'redis' as const;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  static async connect(url: string, options: { prefix?: string } = {}): Promise<RedisEngine> {
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: 5000,
+      maxRetriesPerRequest: 2,
+      // Keep retrying in the background; /healthz reports the outage meanwhile.
+      retryStrategy: (times) => Math.min(times * 200, 5000),
+    });
+    // ioredis re-emits connection errors as events; without a listener they would crash the process.
+    redis.on('error', () => {});
+    await redis.connect();
+    return new RedisEngine(redis, options.prefix ?? 'canopy:');
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async hit(key: string, windowMs: number): Promise<WindowCount> {
+    const k = this.prefix + key;
+    const result = await this.redis.multi().incr(k).pexpire(k, windowMs, 'NX').pttl(k).exec();
+    if (!result) throw new Error('redis transaction aborted');
+    const [[incrErr, count], , [ttlErr, ttl]] = result as [
+      [Error | null, number],
+      unknown,
+      [Error | null, number],
+    ];
+    if (incrErr) throw incrErr;
+    if (ttlErr) throw ttlErr;
+    return { count, resetInMs: Math.max(ttl, 0) };
+  }
+
+  async peek(key: string): Promise<WindowCount> {
+    const k = this.prefix + key;
+    const result = await this.redis.multi().get(k).pttl(k).exec();
+    if (!result) throw new Error('redis transaction aborted');
+    const count = Number(result[0]?.[1] ?? 0);
+    const ttl = Number(result[1]?.[1] ?? 0);
+    return ttl > 0 ? { count, resetInMs: ttl } : { count: 0, resetInMs: 0 };
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
+  }
+
+  /** Removes every key under this engine's prefix (tests use a prefix of their own). */
+  async clearPrefix(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await this.redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

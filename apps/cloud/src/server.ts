@@ -1,0 +1,130 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { DestinationStream } from 'pino';
+import { createApp } from './app';
+import type { Config } from './config';
+import { redactUrl } from './config';
+import { startControlSocket } from './control/socket';
+import { type Database, openDatabase } from './db/client';
+import { openEngine, type StreamEngine } from './engine';
+import { createLogger, type Logger } from './log';
+import { devSinkTransport, smtpTransport } from './mail/transports';
+import { startMailWorker } from './mail/worker';
+
+export type RunningCloud = {
+  url: string;
+  port: number;
+  log: Logger;
+  database: Database;
+  engine: StreamEngine;
+  /** True when the database has no account yet (first start). */
+  firstRun: boolean;
+  /** Sends queued mail now; tests use it instead of waiting for the worker's tick. */
+  flushMail(): Promise<number>;
+  close(): Promise<void>;
+};
+
+export type StartOptions = {
+  logDestination?: DestinationStream;
+  now?: () => Date;
+  /** Tests pass ready-made dependencies (an in-memory PGlite, a prefixed Redis engine). */
+  database?: Database;
+  engine?: StreamEngine;
+};
+
+export function openConfiguredDatabase(config: Config): Promise<Database> {
+  return config.databaseUrl
+    ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
+    : openDatabase({ kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') });
+}
+
+/** Starts canopy-cloud: database (migrated), stream engine, HTTP server, mail worker, housekeeping. */
+export async function startCloud(config: Config, options: StartOptions = {}): Promise<RunningCloud> {
+  const log = createLogger(config.logLevel, options.logDestination);
+  const now = options.now ?? (() => new Date());
+  const database = options.database ?? (await openConfiguredDatabase(config));
+  const closers: Array<() => Promise<void> | void> = [];
+  try {
+    log.info(
+      {
+        database: database.kind,
+        target: config.databaseUrl ? redactUrl(config.databaseUrl) : config.dataDir,
+      },
+      'database opened',
+    );
+    await database.migrate();
+    const engine = options.engine ?? (await openEngine(config.redisUrl));
+    if (!options.engine) closers.push(() => engine.close());
+    log.info({ stream_engine: engine.kind }, 'stream engine ready');
+
+    const transport = config.smtpUrl ? smtpTransport(config.smtpUrl) : devSinkTransport(config.dataDir, log);
+    const mail = startMailWorker({ db: database.db, transport, from: config.mailFrom, log, now });
+    closers.push(() => mail.stop());
+
+    const state = { ready: false };
+    const { app, accounts, sessions } = createApp({
+      config,
+      log,
+      database,
+      engine,
+      now,
+      mailQueued: mail.kick,
+      state,
+    });
+
+    const server = http.createServer(app);
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 5000).unref();
+        }),
+    );
+
+    const sweeper = setInterval(() => {
+      sessions.sweep().catch((err) => log.warn({ err }, 'session sweep failed'));
+    }, 3600_000);
+    sweeper.unref();
+    closers.push(() => clearInterval(sweeper));
+
+    if (database.kind === 'pglite') {
+      const control = await startControlSocket(config.dataDir, accounts, log);
+      closers.push(() => control.close());
+    }
+
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    state.ready = true;
+    const firstRun = !(await accounts.hasUsers());
+    log.info({ url, public_url: config.publicUrl }, 'canopy-cloud listening');
+
+    return {
+      url,
+      port,
+      log,
+      database,
+      engine,
+      firstRun,
+      flushMail: () => mail.drain(),
+      close: async () => {
+        state.ready = false;
+        for (const close of closers.reverse()) await close();
+        if (!options.database) await database.close();
+        log.info('canopy-cloud stopped');
+        log.flush?.();
+      },
+    };
+  } catch (err) {
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
+    if (!options.database) await database.close().catch(() => {});
+    throw err;
+  }
+}
