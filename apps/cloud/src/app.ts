@@ -26,10 +26,14 @@ export type AppDeps = {
   state: { ready: boolean };
 };
 
-/** The Express application: pure wiring of the domains; no listening, no timers. */
-export function createApp(deps: AppDeps) {
-  const { config, log, database, engine, now } = deps;
-  const db = database.db;
+/** The accounts domain on a database; shared by the server and the CLI. */
+export function createAccounts(
+  config: Config,
+  db: Database['db'],
+  engine: StreamEngine,
+  now: () => Date,
+  mailQueued: () => void = () => {},
+) {
   const sessions = new SessionStore(db, config.sessionTtlMs, now);
   const accounts = new Accounts({
     db,
@@ -38,8 +42,16 @@ export function createApp(deps: AppDeps) {
     publicUrl: config.publicUrl,
     rateLimits: config.rateLimits,
     now,
-    mailQueued: deps.mailQueued,
+    mailQueued,
   });
+  return { accounts, sessions };
+}
+
+/** The Express application: pure wiring of the domains; no listening, no timers. */
+export function createApp(deps: AppDeps) {
+  const { config, log, database, engine, now } = deps;
+  const db = database.db;
+  const { accounts, sessions } = createAccounts(config, db, engine, now, deps.mailQueued);
 
   const app = express();
   app.disable('x-powered-by');

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { DestinationStream } from 'pino';
+import type { Accounts } from './accounts/accounts';
 import { createApp } from './app';
 import type { Config } from './config';
 import { redactUrl } from './config';
@@ -14,6 +15,7 @@ import { startMailWorker } from './mail/worker';
 
 export type RunningCloud = {
   url: string;
+  accounts: Accounts;
   port: number;
   log: Logger;
   database: Database;
@@ -108,6 +110,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
 
     return {
       url,
+      accounts,
       port,
       log,
       database,

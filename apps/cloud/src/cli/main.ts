@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { Email } from '@canopy/protocol';
-import { Accounts } from '../accounts/accounts';
-import { SessionStore } from '../accounts/sessions';
+import { createAccounts } from '../app';
 import { type Config, ConfigError, loadConfig } from '../config';
 import { callControlSocket } from '../control/socket';
 import { DataDirBusyError } from '../db/lock';
@@ -173,16 +172,7 @@ async function createAdminDirect(
   const engine = new MemoryEngine();
   try {
     await database.migrate();
-    const now = () => new Date();
-    const accounts = new Accounts({
-      db: database.db,
-      engine,
-      sessions: new SessionStore(database.db, config.sessionTtlMs, now),
-      publicUrl: config.publicUrl,
-      rateLimits: config.rateLimits,
-      now,
-      mailQueued: () => {},
-    });
+    const { accounts } = createAccounts(config, database.db, engine, () => new Date());
     const result = await accounts.createAdmin(email, password, {
       actorUserId: null,
       ip: null,

@@ -7,13 +7,16 @@ export class MemoryEngine implements StreamEngine {
   readonly kind = 'memory' as const;
   private readonly counters = new Map<string, Counter>();
   private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
 
   constructor(private readonly now: () => number = Date.now) {
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
   }
 
-  async ping(): Promise<void> {}
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('the in-process stream engine is closed');
+  }
 
   async hit(key: string, windowMs: number): Promise<WindowCount> {
     const now = this.now();
@@ -38,6 +41,7 @@ export class MemoryEngine implements StreamEngine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.sweeper);
     this.counters.clear();
   }
