@@ -66,6 +66,7 @@ export async function startTestCloud(backend: Backend, env: Record<string, strin
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the server sent; assertions check its shape
 export type Reply = { status: number; headers: Headers; body: any; text: string };
 
 /** A browser-like client: keeps cookies, fetches and sends the CSRF token on unsafe methods. */
