@@ -23,7 +23,12 @@ describe('loadConfig', () => {
   it('names every bad variable and hides passwords in URLs', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: '99999', REDIS_URL: 'http://x', DATABASE_URL: 'postgres://u:s3cret@@', LOG_LEVEL: 'loud' });
+      loadConfig({
+        PORT: '99999',
+        REDIS_URL: 'http://x',
+        DATABASE_URL: 'postgres://u:s3cret@@',
+        LOG_LEVEL: 'loud',
+      });
     } catch (err) {
       error = err;
     }
@@ -38,6 +43,8 @@ describe('loadConfig', () => {
 
   it('derives PUBLIC_URL from PORT and strips a trailing slash from an explicit one', () => {
     expect(loadConfig({ PORT: '9000' }).publicUrl).toBe('http://localhost:9000');
-    expect(loadConfig({ PUBLIC_URL: 'https://canopy.example.com/' }).publicUrl).toBe('https://canopy.example.com');
+    expect(loadConfig({ PUBLIC_URL: 'https://canopy.example.com/' }).publicUrl).toBe(
+      'https://canopy.example.com',
+    );
   });
 });

@@ -1,82 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { HealthResponse } from '@canopy/protocol';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, TEST_DATABASE_URL } from './backends';
 import { Client } from './harness';
+import { run, serve } from './process';
 
-// These tests run the built CLI as a real process (`npm run build -w @canopy/cloud` first; npm test does).
-const BIN = fileURLToPath(new URL('../bin/canopy-cloud.js', import.meta.url));
 const PASSWORD = 'correct horse battery';
-
-type Run = { code: number | null; stdout: string; stderr: string };
-
-function run(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...baseEnv(), ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.stdin.end(stdin ?? '');
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function baseEnv(): Record<string, string> {
-  const { DATABASE_URL: _d, REDIS_URL: _r, ...rest } = process.env;
-  return { ...(rest as Record<string, string>), LOG_LEVEL: 'info' };
-}
-
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `canopy-cloud serve` and waits for /healthz; output is collected for assertions. */
-async function serve(env: Record<string, string>) {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve'], {
-    env: { ...baseEnv(), HOST: '127.0.0.1', PORT: String(port), ...env },
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${output}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`server did not become healthy:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    output: () => output,
-    stop: () =>
-      new Promise<number | null>((resolve) => {
-        child.once('exit', (code) => resolve(code));
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 describe('canopy-cloud CLI', () => {
   let dataDir: string;
@@ -101,10 +33,18 @@ describe('canopy-cloud CLI', () => {
   });
 
   it('creates an admin with the password from stdin, and refuses a weak one', async () => {
-    const weak = await run(['create-admin', '--email', 'weak@example.com'], { CANOPY_DATA_DIR: dataDir }, 'short\n');
+    const weak = await run(
+      ['create-admin', '--email', 'weak@example.com'],
+      { CANOPY_DATA_DIR: dataDir },
+      'short\n',
+    );
     expect(weak.code).toBe(1);
     expect(weak.stderr).toMatch(/at least 10 characters/);
-    const made = await run(['create-admin', '--email', 'first@example.com'], { CANOPY_DATA_DIR: dataDir }, `${PASSWORD}\n`);
+    const made = await run(
+      ['create-admin', '--email', 'first@example.com'],
+      { CANOPY_DATA_DIR: dataDir },
+      `${PASSWORD}\n`,
+    );
     expect(made.stderr).toBe('');
     expect(made.stdout).toMatch(/Created super_admin first@example.com/);
     const usage = await run(['create-admin'], { CANOPY_DATA_DIR: dataDir });
@@ -119,7 +59,11 @@ describe('canopy-cloud CLI', () => {
       expect(server.output()).toMatch(/No accounts yet\. Create the first admin/);
       expect(server.output()).toMatch(/create-admin --email/);
       // PGlite belongs to the server: the CLI goes through its control socket.
-      const made = await run(['create-admin', '--email', 'live@example.com'], { CANOPY_DATA_DIR: emptyDir }, `${PASSWORD}\n`);
+      const made = await run(
+        ['create-admin', '--email', 'live@example.com'],
+        { CANOPY_DATA_DIR: emptyDir },
+        `${PASSWORD}\n`,
+      );
       expect(made.stderr).toBe('');
       expect(made.code).toBe(0);
       const login = await new Client(server.url).login('live@example.com', PASSWORD);
@@ -137,7 +81,11 @@ describe('canopy-cloud CLI', () => {
   });
 
   it('promotes an existing account instead of failing', async () => {
-    const result = await run(['create-admin', '--email', 'first@example.com'], { CANOPY_DATA_DIR: dataDir }, `${PASSWORD}\n`);
+    const result = await run(
+      ['create-admin', '--email', 'first@example.com'],
+      { CANOPY_DATA_DIR: dataDir },
+      `${PASSWORD}\n`,
+    );
     expect(result.stdout).toMatch(/already a super_admin/);
   });
 });
@@ -164,10 +112,14 @@ describe.runIf(real)('canopy-cloud CLI on PostgreSQL + Redis', () => {
 
   it('uses DATABASE_URL and REDIS_URL when set', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canopy-cli-pg-'));
-    const env = { DATABASE_URL: url.toString(), REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', CANOPY_DATA_DIR: dataDir };
+    const env = {
+      DATABASE_URL: url.toString(),
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      CANOPY_DATA_DIR: dataDir,
+    };
     const server = await serve(env);
     try {
-      const health = await (await fetch(`${server.url}/healthz`)).json();
+      const health = (await (await fetch(`${server.url}/healthz`)).json()) as HealthResponse;
       expect(health.checks.database.kind).toBe('postgres');
       expect(health.checks.stream_engine.kind).toBe('redis');
       const made = await run(['create-admin', '--email', 'pg@example.com'], env, `${PASSWORD}\n`);

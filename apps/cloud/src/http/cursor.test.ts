@@ -9,10 +9,11 @@ describe('keyset cursors', () => {
     expect(decodeCursor(undefined)).toBeUndefined();
   });
 
-  it.each(['garbage', Buffer.from('[1,2]').toString('base64url'), Buffer.from('{"a":1}').toString('base64url')])(
-    'rejects %s with VALIDATION_ERROR',
-    (bad) => {
-      expect(() => decodeCursor(bad)).toThrow(ApiError);
-    },
-  );
+  it.each([
+    'garbage',
+    Buffer.from('[1,2]').toString('base64url'),
+    Buffer.from('{"a":1}').toString('base64url'),
+  ])('rejects %s with VALIDATION_ERROR', (bad) => {
+    expect(() => decodeCursor(bad)).toThrow(ApiError);
+  });
 });

@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, serve } from './process';
+
+// The built server (npm run build) as a real process on the embedded defaults, driven by Debian's Chromium.
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dashboard/', import.meta.url));
+const PASSWORD = 'correct horse battery';
+const ADMIN = 'admin@example.com';
+const USER = 'mechanic@example.com';
+
+describe('dashboard in Chromium', () => {
+  let dataDir: string;
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canopy-browser-'));
+    server = await serve({ CANOPY_DATA_DIR: dataDir, PUBLIC_URL: 'http://localhost' });
+    const made = await run(['create-admin', '--email', ADMIN], { CANOPY_DATA_DIR: dataDir }, `${PASSWORD}\n`);
+    expect(made.code, made.stderr).toBe(0);
+    // playwright gives the browser a fresh temporary profile (user-data-dir) of its own.
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
+    return context.newPage();
+  }
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  async function logIn(page: Page, email: string) {
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+  }
+
+  it('signs up, sees the shell, logs out and logs back in', async () => {
+    const page = await newPage();
+    await page.goto('/');
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/login');
+    await shot(page, '01-login');
+
+    await page.getByRole('link', { name: /sign up/i }).click();
+    await page.getByLabel('Email').fill(USER);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Confirm password').fill(PASSWORD);
+    await shot(page, '02-signup');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/nodes');
+    const nav = page.getByRole('navigation');
+    for (const item of ['Nodes', 'Dongles', 'Groups', 'My Devices']) {
+      await expect.poll(() => nav.getByRole('link', { name: item }).count()).toBe(1);
+    }
+    expect(await nav.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+    expect(await page.getByText(USER).count()).toBeGreaterThan(0);
+    expect(await page.getByText(/verify your email/i).count()).toBeGreaterThan(0);
+    await shot(page, '03-shell');
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/login');
+
+    await logIn(page, USER);
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Dongles' }).click();
+    await page.getByText(/pairing with PIN/i).waitFor();
+    await shot(page, '04-dongles-coming-next');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+  });
+
+  it('shows a wrong password as a sentence', async () => {
+    const page = await newPage();
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(USER);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /wrong email or password/i })
+      .waitFor();
+  });
+
+  it('lets an admin disable a user, who then cannot log in', async () => {
+    const admin = await newPage();
+    await logIn(admin, ADMIN);
+    await admin.getByRole('navigation').getByRole('link', { name: 'Admin' }).click();
+    await admin.getByRole('link', { name: 'Users' }).first().click();
+    const row = admin.getByRole('row', { name: new RegExp(USER) });
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await admin.getByRole('button', { name: 'Disable user' }).click();
+    await row.getByText('Disabled').waitFor();
+    await shot(admin, '05-admin-users');
+
+    await admin.getByRole('link', { name: 'Audit log' }).click();
+    await admin.getByText('admin.user_disabled').first().waitFor();
+    await shot(admin, '06-audit-log');
+
+    const user = await newPage();
+    await logIn(user, USER);
+    await user
+      .getByRole('alert')
+      .filter({ hasText: /disabled/i })
+      .waitFor();
+    expect(new URL(user.url()).pathname).toBe('/login');
+    await shot(user, '07-disabled-login');
+  });
+});

@@ -1,0 +1,41 @@
+import { Navigate, Route, Routes } from 'react-router';
+import { AuditLogPage } from './admin/AuditLogPage';
+import { RequireAdmin } from './admin/RequireAdmin';
+import { UsersPage } from './admin/UsersPage';
+import { RequireAuth } from './auth/RequireAuth';
+import { ComingNextPage, PLANNED_PAGES } from './pages/ComingNextPage';
+import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
+import { LoginPage } from './pages/LoginPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { ResetPasswordPage } from './pages/ResetPasswordPage';
+import { SignupPage } from './pages/SignupPage';
+import { VerifyEmailPage } from './pages/VerifyEmailPage';
+import { Shell } from './shell/Shell';
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route path="/signup" element={<SignupPage />} />
+      <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+      <Route path="/reset-password" element={<ResetPasswordPage />} />
+      <Route path="/verify-email" element={<VerifyEmailPage />} />
+
+      <Route element={<RequireAuth />}>
+        <Route element={<Shell />}>
+          <Route index element={<Navigate to="/nodes" replace />} />
+          <Route path="nodes" element={<ComingNextPage {...PLANNED_PAGES.nodes} />} />
+          <Route path="dongles" element={<ComingNextPage {...PLANNED_PAGES.dongles} />} />
+          <Route path="groups" element={<ComingNextPage {...PLANNED_PAGES.groups} />} />
+          <Route path="my-devices" element={<ComingNextPage {...PLANNED_PAGES.myDevices} />} />
+          <Route path="admin" element={<RequireAdmin />}>
+            <Route index element={<Navigate to="/admin/users" replace />} />
+            <Route path="users" element={<UsersPage />} />
+            <Route path="audit-log" element={<AuditLogPage />} />
+          </Route>
+          <Route path="*" element={<NotFoundPage />} />
+        </Route>
+      </Route>
+    </Routes>
+  );
+}
