@@ -56,10 +56,12 @@ function newest(paths) {
 }
 
 // 1. Dependencies: install when missing or when the lock file changed since the last install.
+// `npm install` rather than `npm ci`: npm 11 writes lock files that its own `ci` rejects as out of sync
+// (optional platform packages of @biomejs/biome); `install` still follows the lock file's versions.
 const lock = path.join(root, 'package-lock.json');
 const installed = path.join(root, 'node_modules', '.package-lock.json');
 if (mtime(installed) === 0)
-  run('npm', ['ci', '--no-audit', '--no-fund'], 'installing dependencies (first run)');
+  run('npm', ['install', '--no-audit', '--no-fund'], 'installing dependencies (first run)');
 else if (mtime(lock) > mtime(installed))
   run('npm', ['install', '--no-audit', '--no-fund'], 'updating dependencies');
 

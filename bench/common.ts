@@ -1,0 +1,267 @@
+// Shared helpers for the benchmarks: spawning canopy-cloud, waiting for /healthz, stats, machine info.
+// Everything talks to 127.0.0.1 only.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CLOUD_BIN = path.join(REPO_ROOT, 'apps/cloud/bin/canopy-cloud.js');
+export const CLOUD_DIST = path.join(REPO_ROOT, 'apps/cloud/dist/cli.js');
+
+/** Every variable canopy-cloud reads: removed from the inherited environment so only ours apply. */
+const CLOUD_ENV_KEYS = [
+  'PORT',
+  'HOST',
+  'PUBLIC_URL',
+  'CANOPY_DATA_DIR',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SMTP_URL',
+  'MAIL_FROM',
+  'LOG_LEVEL',
+  'SESSION_TTL_HOURS',
+  'TRUST_PROXY',
+  'BODY_LIMIT_KB',
+  'RATE_LIMIT_LOGIN_MAX',
+  'RATE_LIMIT_SIGNUP_MAX',
+  'RATE_LIMIT_PASSWORD_RESET_MAX',
+];
+
+export function cloudEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of CLOUD_ENV_KEYS) delete env[key];
+  return { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...vars };
+}
+
+export function assertBuilt(): void {
+  if (!existsSync(CLOUD_DIST)) {
+    throw new Error(
+      `${path.relative(REPO_ROOT, CLOUD_DIST)} is missing: run \`npm run build -w @canopy/cloud\``,
+    );
+  }
+}
+
+/** Only loopback addresses are allowed: the benchmarks never send traffic off this machine. */
+export function assertLoopback(url: string, what: string): void {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    throw new Error(`${what} must point at this machine (127.0.0.1), got host "${host}"`);
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Keeps the last `limit` characters a child wrote, for error reports. */
+export class Tail {
+  private text = '';
+  constructor(private readonly limit = 16_384) {}
+  push(chunk: Buffer | string): void {
+    this.text = (this.text + chunk.toString()).slice(-this.limit);
+  }
+  toString(): string {
+    return this.text;
+  }
+}
+
+export type Server = {
+  child: ChildProcess;
+  url: string;
+  output: Tail;
+  /** Resolves when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+};
+
+export type SpawnOptions = {
+  command?: string;
+  args?: string[];
+  env: NodeJS.ProcessEnv;
+  port: number;
+  /** Own process group, so stop() can signal the whole group (npm start spawns children). */
+  group?: boolean;
+};
+
+/** Spawns `node apps/cloud/bin/canopy-cloud.js serve` (or another command) without waiting for it. */
+export function spawnServer(options: SpawnOptions): Server {
+  const child = spawn(options.command ?? process.execPath, options.args ?? [CLOUD_BIN, 'serve'], {
+    cwd: REPO_ROOT,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.group ?? false,
+  });
+  const output = new Tail();
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (err) => {
+      output.push(`spawn error: ${err.message}\n`);
+      resolve({ code: null, signal: null });
+    });
+  });
+  return { child, url: `http://127.0.0.1:${options.port}`, output, exited };
+}
+
+/**
+ * Polls GET /healthz every `intervalMs` until it answers 200; returns the body. Throws when the process
+ * exits first or after `timeoutMs`.
+ */
+export async function waitHealthy(
+  server: Server,
+  options: { intervalMs?: number; timeoutMs?: number } = {},
+): Promise<HealthBody> {
+  const intervalMs = options.intervalMs ?? 20;
+  const deadline = performance.now() + (options.timeoutMs ?? 60_000);
+  let exitedEarly = false;
+  void server.exited.then(() => {
+    exitedEarly = true;
+  });
+  let last = 'no answer yet';
+  while (performance.now() < deadline) {
+    if (exitedEarly) break;
+    try {
+      const res = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      const text = await res.text();
+      if (res.status === 200) return JSON.parse(text) as HealthBody;
+      last = `HTTP ${res.status}: ${text.slice(0, 300)}`;
+    } catch (err) {
+      last = err instanceof Error ? `${err.message}${causeOf(err)}` : String(err);
+    }
+    await sleep(intervalMs);
+  }
+  const why = exitedEarly ? 'the server exited' : `no 200 within ${options.timeoutMs ?? 60_000} ms`;
+  throw new Error(`/healthz: ${why} (last: ${last})\n--- server output ---\n${server.output}`);
+}
+
+export type HealthBody = {
+  status: string;
+  checks: { database: { kind: string }; stream_engine: { kind: string } };
+};
+
+function causeOf(err: Error): string {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? ` (${cause.message})` : '';
+}
+
+export type Stopped = {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** SIGKILL was needed. */
+  killed: boolean;
+  /** The process had exited before stopServer was called. */
+  alreadyExited: boolean;
+  ms: number;
+};
+
+/**
+ * SIGTERM, then waits for exit (SIGKILL after `graceMs`). Returns how it ended; `killed` says SIGKILL was
+ * needed. With `group` the signal goes to the child's own process group.
+ */
+export async function stopServer(
+  server: Server,
+  options: { graceMs?: number; group?: boolean } = {},
+): Promise<Stopped> {
+  const started = performance.now();
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+    return { ...(await server.exited), killed: false, alreadyExited: true, ms: 0 };
+  }
+  const pid = child.pid;
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(options.group ? -pid : pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), options.graceMs ?? 15_000);
+  });
+  const graceMs = options.graceMs ?? 15_000;
+  const first = await Promise.race([server.exited, timedOut]);
+  clearTimeout(timer);
+  // With a group, the leader (npm) may exit before its children: wait for the whole group to be gone.
+  const groupGone = async () => {
+    while (performance.now() - started < graceMs) {
+      try {
+        process.kill(-pid, 0);
+      } catch {
+        return true;
+      }
+      await sleep(20);
+    }
+    return false;
+  };
+  if (first === 'timeout' || (options.group && !(await groupGone()))) {
+    signal('SIGKILL');
+    return { ...(await server.exited), killed: true, alreadyExited: false, ms: performance.now() - started };
+  }
+  return { ...first, killed: false, alreadyExited: false, ms: performance.now() - started };
+}
+
+/** Nearest-rank percentile of an ascending-sorted array. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  const hi = sorted[mid] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? hi : ((sorted[mid - 1] ?? hi) + hi) / 2;
+}
+
+export const round1 = (n: number) => Math.round(n * 10) / 10;
+export const fmt = (n: number) => n.toFixed(1);
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpu_model: cpus[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    memory_gib: round1(os.totalmem() / 1024 ** 3),
+    /** Other work on the machine skews the figures: the 1/5/15-minute load averages at the start. */
+    loadavg: os.loadavg().map(round1),
+  };
+}
+
+export function printMachine(): ReturnType<typeof machine> {
+  const m = machine();
+  console.log(`machine:     ${m.cpus} CPUs, ${m.cpu_model}; ${m.memory_gib} GiB RAM; ${m.platform}`);
+  console.log(`node:        ${m.node}`);
+  console.log(
+    `load avg:    ${m.loadavg.join(' / ')} (1 / 5 / 15 min, at start; other work skews the figures)`,
+  );
+  return m;
+}
+
+/** Parses a positive integer option; `max` bounds what the benchmark will do. */
+export function intOption(value: string | undefined, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new Error(`--${name} must be an integer from 1 to ${max} (got "${value}")`);
+  }
+  return n;
+}
