@@ -98,7 +98,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     closers.push(() => clearInterval(sweeper));
 
     if (database.kind === 'pglite') {
-      const control = await startControlSocket(config.dataDir, accounts, log);
+      const control = await startControlSocket(config.dataDir, config.publicUrl, accounts, log);
       closers.push(() => control.close());
     }
 

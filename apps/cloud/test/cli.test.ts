@@ -66,6 +66,7 @@ describe('canopy-cloud CLI', () => {
       );
       expect(made.stderr).toBe('');
       expect(made.code).toBe(0);
+      expect(made.stdout).toContain(`Log in at http://localhost:${new URL(server.url).port}/login`);
       const login = await new Client(server.url).login('live@example.com', PASSWORD);
       expect(login.status).toBe(200);
       expect(login.body.user.role).toBe('super_admin');

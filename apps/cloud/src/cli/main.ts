@@ -145,12 +145,17 @@ async function createAdmin(args: string[]): Promise<number> {
   const password = await readPassword(`Password for ${email.data}: `, true);
 
   let outcome: CreateAdminOutcome | undefined;
+  let publicUrl = config.publicUrl;
   if (!config.databaseUrl) {
     // The embedded database belongs to the running server, if any: ask it to do the work.
     const answer = await callControlSocket(config.dataDir, 'create-admin', { email: email.data, password });
     if (answer && answer.status !== 200)
       throw new CliError(`The server refused: ${String(answer.body.message)}`);
-    if (answer) outcome = answer.body.outcome as CreateAdminOutcome;
+    if (answer) {
+      outcome = answer.body.outcome as CreateAdminOutcome;
+      // The server knows the address it serves on; this process may have a different PORT.
+      publicUrl = String(answer.body.public_url ?? publicUrl);
+    }
   }
   if (!outcome) outcome = await createAdminDirect(config, email.data, password);
 
@@ -159,7 +164,7 @@ async function createAdmin(args: string[]): Promise<number> {
     promoted: `${email.data} already had an account: it is now a super_admin (its password is unchanged).`,
     unchanged: `${email.data} is already a super_admin; nothing changed (its password is unchanged).`,
   }[outcome];
-  process.stdout.write(`${said}\nLog in at ${config.publicUrl}/login\n`);
+  process.stdout.write(`${said}\nLog in at ${publicUrl}/login\n`);
   return 0;
 }
 

@@ -17,7 +17,12 @@ export function controlSocketPath(dataDir: string): string {
 
 const CreateAdmin = z.object({ email: Email, password: Password.optional() });
 
-export async function startControlSocket(dataDir: string, accounts: Accounts, log: Logger) {
+export async function startControlSocket(
+  dataDir: string,
+  publicUrl: string,
+  accounts: Accounts,
+  log: Logger,
+) {
   const socketPath = controlSocketPath(dataDir);
   fs.rmSync(socketPath, { force: true });
   const server = http.createServer(async (req, res) => {
@@ -40,7 +45,7 @@ export async function startControlSocket(dataDir: string, accounts: Accounts, lo
         userAgent: 'canopy-cloud create-admin',
       });
       log.info({ user_id: result.user.id, outcome: result.outcome }, 'create-admin via control socket');
-      reply(200, { outcome: result.outcome, user_id: result.user.id });
+      reply(200, { outcome: result.outcome, user_id: result.user.id, public_url: publicUrl });
     } catch (err) {
       log.error({ err }, 'control socket command failed');
       reply(500, { message: err instanceof Error ? err.message : String(err) });
