@@ -1,8 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { ErrorBody } from '@canopy/protocol';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findWebDist } from '../src/web/static';
 import { backends } from './backends';
 import { Client, startTestCloud, type TestCloud } from './harness';
+
+// npm test builds the dashboard first; a bare `vitest run` without a build skips the asset test.
+const webBuilt = findWebDist(fileURLToPath(new URL('.', import.meta.url))) !== undefined;
 
 describe.each(await backends())('API basics on $name', (backend) => {
   let cloud: TestCloud;
@@ -92,6 +97,12 @@ describe.each(await backends())('API basics on $name', (backend) => {
     } finally {
       await cloud.database.db.execute(sql`alter table users_away rename to users`);
     }
+  });
+
+  it.runIf(webBuilt)('answers a missing dashboard asset with 404 NOT_FOUND', async () => {
+    const reply = await client.get('/assets/no-such-file.js');
+    expect(reply.status).toBe(404);
+    expect(reply.body.code).toBe('NOT_FOUND');
   });
 
   it('serves the dashboard (or a clear note) for non-API paths', async () => {

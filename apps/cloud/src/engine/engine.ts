@@ -11,6 +11,5 @@ export interface StreamEngine {
   hit(key: string, windowMs: number): Promise<WindowCount>;
   /** Reads a counter without changing it (count 0 when absent or expired). */
   peek(key: string): Promise<WindowCount>;
-  reset(key: string): Promise<void>;
   close(): Promise<void>;
 }

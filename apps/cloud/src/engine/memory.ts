@@ -36,10 +36,6 @@ export class MemoryEngine implements StreamEngine {
     return { count: counter.count, resetInMs: counter.expiresAt - now };
   }
 
-  async reset(key: string): Promise<void> {
-    this.counters.delete(key);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);

@@ -51,10 +51,6 @@ export class RedisEngine implements StreamEngine {
     return ttl > 0 ? { count, resetInMs: ttl } : { count: 0, resetInMs: 0 };
   }
 
-  async reset(key: string): Promise<void> {
-    await this.redis.del(this.prefix + key);
-  }
-
   /** Removes every key under this engine's prefix (tests use a prefix of their own). */
   async clearPrefix(): Promise<void> {
     let cursor = '0';

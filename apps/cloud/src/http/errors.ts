@@ -56,6 +56,7 @@ function toApiError(err: unknown): ApiError {
     case 'charset.unsupported':
       return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'The request body encoding is not supported');
   }
+  if (e?.status === 404) return notFound();
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return new ApiError(e.status, 'VALIDATION_ERROR', 'The request could not be read');
   }
