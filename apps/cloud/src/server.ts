@@ -35,6 +35,22 @@ export type StartOptions = {
   engine?: StreamEngine;
 };
 
+/** A start-up failure with a message for the operator; printed without a stack. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+const messageOf = (err: unknown) => {
+  const e = err as { message?: string; cause?: { message?: string } };
+  return e?.cause?.message ?? e?.message ?? String(err);
+};
+
+function describeDatabase(config: Config): string {
+  return config.databaseUrl
+    ? `PostgreSQL at ${redactUrl(config.databaseUrl)}`
+    : `PGlite in ${config.dataDir}/pglite`;
+}
+
 export function openConfiguredDatabase(config: Config): Promise<Database> {
   return config.databaseUrl
     ? openDatabase({ kind: 'postgres', url: config.databaseUrl })
@@ -48,15 +64,17 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
   const database = options.database ?? (await openConfiguredDatabase(config));
   const closers: Array<() => Promise<void> | void> = [];
   try {
-    log.info(
-      {
-        database: database.kind,
-        target: config.databaseUrl ? redactUrl(config.databaseUrl) : config.dataDir,
-      },
-      'database opened',
-    );
-    await database.migrate();
-    const engine = options.engine ?? (await openEngine(config.redisUrl));
+    log.info({ database: database.kind, target: describeDatabase(config) }, 'database opened');
+    await database.migrate().catch((err) => {
+      throw new StartupError(`Cannot migrate the database (${describeDatabase(config)}): ${messageOf(err)}`);
+    });
+    const engine =
+      options.engine ??
+      (await openEngine(config.redisUrl).catch((err) => {
+        throw new StartupError(
+          `Cannot reach Redis at ${redactUrl(config.redisUrl ?? '')}: ${messageOf(err)}`,
+        );
+      }));
     if (!options.engine) closers.push(() => engine.close());
     log.info({ stream_engine: engine.kind }, 'stream engine ready');
 

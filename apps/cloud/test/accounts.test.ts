@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../src/accounts/secrets';
 import { sessions, users } from '../src/db/schema';
-import { backends } from './backends';
+import { RedisEngine } from '../src/engine';
+import { backends, TEST_REDIS_URL } from './backends';
 import { Client, startTestCloud, type TestCloud } from './harness';
 
 const PASSWORD = 'correct horse battery';
@@ -169,6 +170,31 @@ describe.each(await backends())('accounts on $name', (backend) => {
       expect(JSON.stringify(rows)).not.toContain('wrong password');
     });
   });
+
+  it.runIf(backend.name === 'postgres+redis')(
+    'shares login limits between instances through Redis',
+    async () => {
+      // A second instance on the same PostgreSQL, with its own Redis connection under the same key prefix.
+      const redis = await RedisEngine.connect(TEST_REDIS_URL, {
+        prefix: (cloud.engine as RedisEngine).prefix,
+      });
+      const second = await startTestCloud(backend, {}, { database: cloud.database, engine: redis });
+      try {
+        const email = freshEmail();
+        await client().signup(email, PASSWORD);
+        for (let i = 0; i < 5; i++)
+          expect((await client('10.5.0.1').login(email, 'wrong password!')).status).toBe(401);
+        const other = (ip: string) => new Client(second.baseUrl, { 'x-forwarded-for': ip });
+        for (let i = 0; i < 5; i++)
+          expect((await other('10.5.0.2').login(email, 'wrong password!')).status).toBe(401);
+        expect((await other('10.5.0.3').login(email, PASSWORD)).status).toBe(429);
+        expect((await client('10.5.0.4').login(email, PASSWORD)).status).toBe(429);
+      } finally {
+        await second.stop();
+        await redis.close();
+      }
+    },
+  );
 
   it('answers the 6th signup in an hour from one IP with 429', async () => {
     const strict = await startTestCloud(backend, { RATE_LIMIT_SIGNUP_MAX: '5' });

@@ -25,6 +25,26 @@ describe('canopy-cloud CLI', () => {
     expect(result.stderr).not.toContain('hunter2');
   });
 
+  it('says which server it cannot reach, without a stack trace or the password', async () => {
+    const noPg = await run(['serve'], {
+      DATABASE_URL: 'postgres://canopy:hunter2@127.0.0.1:1/canopy',
+      PORT: '0',
+    });
+    expect(noPg.code).toBe(1);
+    expect(noPg.stderr).toMatch(
+      /Cannot migrate the database \(PostgreSQL at postgres:\/\/canopy:\*\*\*@127\.0\.0\.1:1\/canopy\)/,
+    );
+    expect(noPg.stderr).not.toMatch(/hunter2|\n\s+at /);
+    const noRedis = await run(['serve'], {
+      CANOPY_DATA_DIR: dataDir,
+      REDIS_URL: 'redis://127.0.0.1:1',
+      PORT: '0',
+    });
+    expect(noRedis.code).toBe(1);
+    expect(noRedis.stderr).toMatch(/Cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    expect(noRedis.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('applies migrations with `migrate`', async () => {
     const result = await run(['migrate'], { CANOPY_DATA_DIR: dataDir });
     expect(result.stderr).toBe('');

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig } from '../src/config';
+import type { Database } from '../src/db/client';
+import type { StreamEngine } from '../src/engine';
 import { type RunningCloud, startCloud } from '../src/server';
 import type { Backend } from './backends';
 
@@ -33,8 +35,15 @@ export type TestCloud = RunningCloud & {
  * A real canopy-cloud on a free port, on the given backend. Its clock can be moved forward (`clock.offsetMs`)
  * to expire sessions and tokens without sleeping.
  */
-export async function startTestCloud(backend: Backend, env: Record<string, string> = {}): Promise<TestCloud> {
-  const { database, engine, cleanup } = await backend.open();
+export async function startTestCloud(
+  backend: Backend,
+  env: Record<string, string> = {},
+  /** Another instance's database and engine, to run a second instance beside it. */
+  shared?: { database: Database; engine: StreamEngine },
+): Promise<TestCloud> {
+  const { database, engine, cleanup } = shared
+    ? { ...shared, cleanup: async () => {} }
+    : await backend.open();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canopy-test-'));
   const logs = new LogSink();
   const clock = { offsetMs: 0 };

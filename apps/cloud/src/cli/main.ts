@@ -5,7 +5,7 @@ import { type Config, ConfigError, loadConfig } from '../config';
 import { callControlSocket } from '../control/socket';
 import { DataDirBusyError } from '../db/lock';
 import { MemoryEngine } from '../engine';
-import { openConfiguredDatabase, startCloud } from '../server';
+import { openConfiguredDatabase, StartupError, startCloud } from '../server';
 import { VERSION } from '../version';
 import { CliError, readPassword } from './password-input';
 
@@ -52,6 +52,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
       return 2;
+    }
+    if (err instanceof StartupError) {
+      process.stderr.write(`canopy-cloud ${command}: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof CliError) {
       process.stderr.write(`${err.message}\n`);

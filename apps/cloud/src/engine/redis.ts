@@ -7,7 +7,7 @@ export class RedisEngine implements StreamEngine {
 
   private constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    readonly prefix: string,
   ) {}
 
   static async connect(url: string, options: { prefix?: string } = {}): Promise<RedisEngine> {
@@ -20,7 +20,12 @@ export class RedisEngine implements StreamEngine {
     });
     // ioredis re-emits connection errors as events; without a listener they would crash the process.
     redis.on('error', () => {});
-    await redis.connect();
+    try {
+      await redis.connect();
+    } catch (err) {
+      redis.disconnect();
+      throw err;
+    }
     return new RedisEngine(redis, options.prefix ?? 'canopy:');
   }
 
