@@ -1,18 +1,15 @@
 import type { User } from '@canopy/protocol';
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { type AuditActor, writeAudit } from '../audit/writer';
 import type { Db } from '../db/client';
-import { emailVerificationTokens, passwordResetTokens, users } from '../db/schema';
+import { users } from '../db/schema';
 import type { StreamEngine } from '../engine';
 import { ApiError } from '../http/errors';
 import { enqueueMail } from '../mail/outbox';
+import { invalidMailToken, issueMailToken, spendAllMailTokens, spendMailToken } from './mail-tokens';
 import { hashPassword, verifyPassword } from './passwords';
 import { assertUnder, hitAll, WINDOWS } from './rate-limits';
-import { hashSecret, newSecret } from './secrets';
 import type { SessionStore, SessionUser } from './sessions';
-
-const VERIFY_TTL_MS = 24 * 3600_000;
-const RESET_TTL_MS = 3600_000;
 
 export type AccountsDeps = {
   db: Db;
@@ -121,29 +118,18 @@ export class Accounts {
   async verifyEmail(token: string, actor: AuditActor): Promise<void> {
     const { db, now } = this.deps;
     await db.transaction(async (tx) => {
-      const [used] = await tx
-        .update(emailVerificationTokens)
-        .set({ usedAt: now() })
-        .where(
-          and(
-            eq(emailVerificationTokens.tokenHash, hashSecret(token)),
-            isNull(emailVerificationTokens.usedAt),
-            gt(emailVerificationTokens.expiresAt, now()),
-          ),
-        )
-        .returning({ userId: emailVerificationTokens.userId });
-      if (!used) throw invalidToken();
+      const userId = await spendMailToken(tx, 'verify_email', token, now());
       await tx
         .update(users)
         .set({ emailVerifiedAt: now(), updatedAt: now() })
-        .where(and(eq(users.id, used.userId), isNull(users.emailVerifiedAt)));
+        .where(and(eq(users.id, userId), isNull(users.emailVerifiedAt)));
       await writeAudit(
         tx,
-        { ...actor, actorUserId: used.userId },
+        { ...actor, actorUserId: userId },
         {
           action: 'auth.email_verified',
           targetType: 'user',
-          targetId: used.userId,
+          targetId: userId,
         },
       );
     });
@@ -160,13 +146,8 @@ export class Accounts {
     );
     const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
     if (user?.status !== 'active') return;
-    const token = newSecret();
     await db.transaction(async (tx) => {
-      await tx.insert(passwordResetTokens).values({
-        userId: user.id,
-        tokenHash: hashSecret(token),
-        expiresAt: new Date(now().getTime() + RESET_TTL_MS),
-      });
+      const token = await issueMailToken(tx, 'password_reset', user.id, now());
       await enqueueMail(tx, {
         to: user.email,
         template: 'password_reset',
@@ -186,24 +167,10 @@ export class Accounts {
     const { db, now } = this.deps;
     const passwordHash = await hashPassword(password);
     await db.transaction(async (tx) => {
-      const [used] = await tx
-        .update(passwordResetTokens)
-        .set({ usedAt: now() })
-        .where(
-          and(
-            eq(passwordResetTokens.tokenHash, hashSecret(token)),
-            isNull(passwordResetTokens.usedAt),
-            gt(passwordResetTokens.expiresAt, now()),
-          ),
-        )
-        .returning({ userId: passwordResetTokens.userId });
-      if (!used) throw invalidToken();
-      const [user] = await tx.select().from(users).where(eq(users.id, used.userId)).limit(1);
-      if (user?.status !== 'active') throw invalidToken();
-      await tx
-        .update(passwordResetTokens)
-        .set({ usedAt: now() })
-        .where(and(eq(passwordResetTokens.userId, user.id), isNull(passwordResetTokens.usedAt)));
+      const userId = await spendMailToken(tx, 'password_reset', token, now());
+      const [user] = await tx.select().from(users).where(eq(users.id, userId)).limit(1);
+      if (user?.status !== 'active') throw invalidMailToken();
+      await spendAllMailTokens(tx, 'password_reset', user.id, now());
       // Following the link proves the mailbox is theirs.
       await tx
         .update(users)
@@ -295,22 +262,13 @@ export class Accounts {
   }
 
   private async queueVerification(tx: Db, user: SessionUser): Promise<void> {
-    const token = newSecret();
-    await tx.insert(emailVerificationTokens).values({
-      userId: user.id,
-      tokenHash: hashSecret(token),
-      expiresAt: new Date(this.deps.now().getTime() + VERIFY_TTL_MS),
-    });
+    const token = await issueMailToken(tx, 'verify_email', user.id, this.deps.now());
     await enqueueMail(tx, {
       to: user.email,
       template: 'verify_email',
       payload: { link: `${this.deps.publicUrl}/verify-email#token=${token}` },
     });
   }
-}
-
-function invalidToken(): ApiError {
-  return new ApiError(400, 'AUTH_TOKEN_INVALID', 'This link is invalid, has expired or was already used');
 }
 
 function isUniqueViolation(err: unknown): boolean {
