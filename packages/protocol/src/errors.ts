@@ -23,6 +23,11 @@ export const ErrorCode = z.enum([
   'PAIRING_PIN_INVALID',
   'PAIRING_SECURITY_HOLD',
   'AGENT_OFFLINE',
+  'AGENT_TOKEN_INVALID',
+  'AGENT_TOKEN_EXPIRED',
+  'AGENT_FINGERPRINT_MISMATCH',
+  'AGENT_QUEUE_FULL',
+  'ENROLLMENT_KEY_INVALID',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

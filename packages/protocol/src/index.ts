@@ -1,4 +1,5 @@
 export * from './admin';
+export * from './agents';
 export * from './auth';
 export * from './errors';
 export * from './health';

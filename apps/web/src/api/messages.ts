@@ -30,6 +30,11 @@ const SENTENCES: Record<ErrorCode, Sentence> = {
   PAIRING_PIN_INVALID: 'That PIN is not right. Check the PIN and try again.',
   PAIRING_SECURITY_HOLD: 'Pairing is on hold after too many wrong PINs. Wait a while before trying again.',
   AGENT_OFFLINE: 'The node is offline. Check that canopy-node is running and connected.',
+  AGENT_TOKEN_INVALID: 'This node needs to be set up again with a new enrollment key.',
+  AGENT_TOKEN_EXPIRED: 'The node must sign in again; it does so by itself.',
+  AGENT_FINGERPRINT_MISMATCH: "This node's identity changed. Remove it and set it up again.",
+  AGENT_QUEUE_FULL: 'Too many tasks are waiting for this node. Wait for it to catch up, then try again.',
+  ENROLLMENT_KEY_INVALID: 'This enrollment key is not valid any more. Create a new one on the Nodes page.',
 };
 
 export const NETWORK_SENTENCE = "Can't reach the Canopy server. Check your connection.";
