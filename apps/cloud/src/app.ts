@@ -5,6 +5,11 @@ import { Accounts } from './accounts/accounts';
 import { authRoutes } from './accounts/routes';
 import { SessionStore } from './accounts/sessions';
 import { adminRoutes } from './admin/routes';
+import { AgentService } from './agents/agents';
+import { AgentGateway } from './agents/gateway';
+import { AgentHub } from './agents/hub';
+import { nodeRoutes } from './agents/node-routes';
+import { agentRoutes } from './agents/routes';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import type { StreamEngine } from './engine';
@@ -47,11 +52,29 @@ export function createAccounts(
   return { accounts, sessions };
 }
 
-/** The Express application: pure wiring of the domains; no listening, no timers. */
+/** The Express application and the agent gateway: wiring of the domains; no listening. */
 export function createApp(deps: AppDeps) {
   const { config, log, database, engine, now } = deps;
   const db = database.db;
   const { accounts, sessions } = createAccounts(config, db, engine, now, deps.mailQueued);
+  const hub = new AgentHub(engine);
+  const agents = new AgentService({
+    db,
+    hub,
+    now,
+    sessionTtlMs: config.agents.sessionTtlMs,
+    idleTimeoutMs: config.agents.idleTimeoutMs,
+    queueMax: config.agents.queueMax,
+  });
+  const gateway = new AgentGateway({
+    db,
+    service: agents,
+    hub,
+    log,
+    now,
+    pingIntervalMs: config.agents.pingIntervalMs,
+    idleTimeoutMs: config.agents.idleTimeoutMs,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -61,10 +84,26 @@ export function createApp(deps: AppDeps) {
   app.use(healthRoutes(database, engine, deps.state));
 
   const api = express.Router();
+  // Node endpoints first: they authenticate with bearer tokens or an enrollment key, never cookies, so
+  // browser sessions and CSRF do not apply to them.
+  api.use(
+    '/agents',
+    nodeRoutes({
+      db,
+      engine,
+      service: agents,
+      hub,
+      now,
+      wsUrl: config.agents.wsUrl,
+      bodyLimitBytes: config.bodyLimitBytes,
+      isConnected: (id) => gateway.isConnected(id),
+    }),
+  );
   api.use(loadSession(sessions, config.publicUrl));
   api.use(requireCsrf);
   api.use(express.json({ limit: config.bodyLimitBytes }));
   api.use('/auth', authRoutes(accounts, sessions, config.publicUrl, config.sessionTtlMs));
+  api.use('/agents', agentRoutes(db, agents, now));
   api.use('/admin', adminRoutes(db, accounts));
   api.use(unknownRoute);
   app.use('/api/v1', api);
@@ -73,5 +112,5 @@ export function createApp(deps: AppDeps) {
   app.use(webRoutes(findWebDist(path.dirname(fileURLToPath(import.meta.url)))));
   app.use(unknownRoute);
   app.use(errorHandler);
-  return { app, accounts, sessions };
+  return { app, accounts, sessions, agents, gateway };
 }

@@ -25,6 +25,10 @@ const EnvSchema = z.object({
   RATE_LIMIT_LOGIN_MAX: positiveInt.default(10),
   RATE_LIMIT_SIGNUP_MAX: positiveInt.default(5),
   RATE_LIMIT_PASSWORD_RESET_MAX: positiveInt.default(3),
+  AGENT_SESSION_TTL_S: z.coerce.number().int().min(5).max(86_400).default(3600),
+  AGENT_PING_INTERVAL_S: positiveInt.max(3600).default(30),
+  AGENT_IDLE_TIMEOUT_S: positiveInt.max(3600).default(90),
+  AGENT_QUEUE_MAX: positiveInt.max(100_000).default(1000),
 });
 
 export type Config = {
@@ -41,6 +45,13 @@ export type Config = {
   trustProxy: string | boolean;
   bodyLimitBytes: number;
   rateLimits: { login: number; signup: number; passwordReset: number };
+  agents: {
+    sessionTtlMs: number;
+    pingIntervalMs: number;
+    idleTimeoutMs: number;
+    queueMax: number;
+    wsUrl: string;
+  };
 };
 
 export class ConfigError extends Error {
@@ -65,10 +76,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const trustProxy = e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     port: e.PORT,
     host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl,
     dataDir: path.resolve(e.CANOPY_DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
@@ -82,6 +94,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       login: e.RATE_LIMIT_LOGIN_MAX,
       signup: e.RATE_LIMIT_SIGNUP_MAX,
       passwordReset: e.RATE_LIMIT_PASSWORD_RESET_MAX,
+    },
+    agents: {
+      sessionTtlMs: e.AGENT_SESSION_TTL_S * 1000,
+      pingIntervalMs: e.AGENT_PING_INTERVAL_S * 1000,
+      idleTimeoutMs: e.AGENT_IDLE_TIMEOUT_S * 1000,
+      queueMax: e.AGENT_QUEUE_MAX,
+      wsUrl: `${publicUrl.replace(/^http/, 'ws')}/ws/agent`,
     },
   };
 }

@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { DestinationStream } from 'pino';
 import type { Accounts } from './accounts/accounts';
+import type { AgentService } from './agents/agents';
+import { sweepSessionTokens } from './agents/credentials';
+import type { AgentGateway } from './agents/gateway';
 import { createApp } from './app';
 import type { Config } from './config';
 import { redactUrl } from './config';
@@ -16,6 +19,8 @@ import { startMailWorker } from './mail/worker';
 export type RunningCloud = {
   url: string;
   accounts: Accounts;
+  agents: AgentService;
+  gateway: AgentGateway;
   port: number;
   log: Logger;
   database: Database;
@@ -83,7 +88,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     closers.push(() => mail.stop());
 
     const state = { ready: false };
-    const { app, accounts, sessions } = createApp({
+    const { app, accounts, sessions, agents, gateway } = createApp({
       config,
       log,
       database,
@@ -96,6 +101,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     const server = http.createServer(app);
     server.headersTimeout = 20_000;
     server.requestTimeout = 60_000;
+    gateway.attach(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -109,8 +115,12 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
         }),
     );
 
+    // Closers run in reverse: live node connections close (1001) before the HTTP server stops.
+    closers.push(() => gateway.close());
+
     const sweeper = setInterval(() => {
       sessions.sweep().catch((err) => log.warn({ err }, 'session sweep failed'));
+      sweepSessionTokens(database.db, now()).catch((err) => log.warn({ err }, 'agent token sweep failed'));
     }, 3600_000);
     sweeper.unref();
     closers.push(() => clearInterval(sweeper));
@@ -129,6 +139,8 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     return {
       url,
       accounts,
+      agents,
+      gateway,
       port,
       log,
       database,

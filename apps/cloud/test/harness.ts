@@ -76,7 +76,8 @@ export async function startTestCloud(
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the server sent; assertions check its shape
-export type Reply = { status: number; headers: Headers; body: any; text: string };
+export type Json = any;
+export type Reply = { status: number; headers: Headers; body: Json; text: string };
 
 /** A browser-like client: keeps cookies, fetches and sends the CSRF token on unsafe methods. */
 export class Client {

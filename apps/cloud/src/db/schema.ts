@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
+  bigserial,
   check,
   index,
   integer,
@@ -139,5 +141,123 @@ export const auditLogs = pgTable(
     index('audit_logs_action_idx').on(t.action, t.createdAt),
     index('audit_logs_actor_idx').on(t.actorUserId, t.createdAt),
     index('audit_logs_target_idx').on(t.targetId, t.createdAt),
+  ],
+);
+
+/** Enrollment keys (`cnp_…`): made by a user, exchanged by a node for its agent token. Stored hashed. */
+export const enrollmentKeys = pgTable(
+  'enrollment_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    label: text('label'),
+    prefix: text('prefix').notNull(),
+    keyHash: text('key_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('enrollment_keys_key_hash_key').on(t.keyHash),
+    index('enrollment_keys_user_idx').on(t.userId),
+  ],
+);
+
+/**
+ * spec 002 §21.3 plus spec 000 §8: one row per canopy-node. Presence is derived: online while
+ * `last_seen_at` is recent and no `going_offline` came after it (`offline_at`).
+ */
+export const agents = pgTable(
+  'agents',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    hostname: text('hostname').notNull(),
+    os: text('os').notNull(),
+    version: text('version').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    networkInterfaces: jsonb('network_interfaces').$type<unknown[]>().notNull().default([]),
+    connectionType: text('connection_type', { enum: ['ws', 'poll'] }),
+    state: text('state'),
+    uptimeS: integer('uptime_s'),
+    lastSeenAt: ts('last_seen_at'),
+    offlineAt: ts('offline_at'),
+    /** Every queued message with a cursor ≤ this was acknowledged by the node. */
+    ackedCursor: bigint('acked_cursor', { mode: 'number' }).notNull().default(0),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    removedAt: ts('removed_at'),
+  },
+  (t) => [
+    index('agents_user_idx').on(t.userId),
+    check('agents_connection_type_check', sql`${t.connectionType} in ('ws', 'poll')`),
+  ],
+);
+
+/**
+ * spec 002 §21.4: hashes only. `agent` tokens (`cnt_…`) are the node's lasting credential; `session` tokens
+ * (`cns_…`) live about an hour and authenticate the node's HTTP calls.
+ */
+export const agentTokens = pgTable(
+  'agent_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['agent', 'session'] }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('agent_tokens_token_hash_key').on(t.tokenHash),
+    index('agent_tokens_agent_idx').on(t.agentId),
+    index('agent_tokens_expires_idx').on(t.expiresAt),
+    check('agent_tokens_kind_check', sql`${t.kind} in ('agent', 'session')`),
+  ],
+);
+
+/**
+ * Tasks for a node (spec 000's v0.1 behaviour). `cursor` orders the node's message queue: a task with a
+ * cursor above the agent's `acked_cursor` is still to be delivered.
+ */
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    cursor: bigserial('cursor', { mode: 'number' }).notNull(),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+    type: text('type').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: text('status', {
+      enum: ['queued', 'delivered', 'pending_approval', 'running', 'done', 'error', 'rejected', 'timeout'],
+    })
+      .notNull()
+      .default('queued'),
+    result: jsonb('result'),
+    error: text('error'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    deliveredAt: ts('delivered_at'),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('tasks_cursor_key').on(t.cursor),
+    index('tasks_agent_cursor_idx').on(t.agentId, t.cursor),
+    index('tasks_agent_created_idx').on(t.agentId, t.createdAt),
+    check(
+      'tasks_status_check',
+      sql`${t.status} in ('queued', 'delivered', 'pending_approval', 'running', 'done', 'error', 'rejected', 'timeout')`,
+    ),
   ],
 );

@@ -11,5 +11,11 @@ export interface StreamEngine {
   hit(key: string, windowMs: number): Promise<WindowCount>;
   /** Reads a counter without changing it (count 0 when absent or expired). */
   peek(key: string): Promise<WindowCount>;
+  /** Fire-and-forget signal to every subscriber of `channel`, in this process and (with Redis) others. */
+  publish(channel: string, message: string): Promise<void>;
+  /** Listens on `channel` until the returned function is called. */
+  subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe>;
   close(): Promise<void>;
 }
+
+export type Unsubscribe = () => Promise<void>;

@@ -1,4 +1,4 @@
-import type { StreamEngine, WindowCount } from './engine';
+import type { StreamEngine, Unsubscribe, WindowCount } from './engine';
 
 type Counter = { count: number; expiresAt: number };
 
@@ -8,6 +8,7 @@ export class MemoryEngine implements StreamEngine {
   private readonly counters = new Map<string, Counter>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
+  private readonly channels = new Map<string, Set<(message: string) => void>>();
 
   constructor(private readonly now: () => number = Date.now) {
     this.sweeper = setInterval(() => this.sweep(), 60_000);
@@ -36,7 +37,25 @@ export class MemoryEngine implements StreamEngine {
     return { count: counter.count, resetInMs: counter.expiresAt - now };
   }
 
+  async publish(channel: string, message: string): Promise<void> {
+    for (const handler of [...(this.channels.get(channel) ?? [])]) queueMicrotask(() => handler(message));
+  }
+
+  async subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe> {
+    let set = this.channels.get(channel);
+    if (!set) {
+      set = new Set();
+      this.channels.set(channel, set);
+    }
+    set.add(handler);
+    return async () => {
+      set.delete(handler);
+      if (set.size === 0 && this.channels.get(channel) === set) this.channels.delete(channel);
+    };
+  }
+
   async close(): Promise<void> {
+    this.channels.clear();
     this.closed = true;
     clearInterval(this.sweeper);
     this.counters.clear();

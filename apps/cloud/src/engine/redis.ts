@@ -1,9 +1,13 @@
 import { Redis } from 'ioredis';
-import type { StreamEngine, WindowCount } from './engine';
+import type { StreamEngine, Unsubscribe, WindowCount } from './engine';
 
 /** Redis-backed engine: counters are shared by every cloud instance on the same Redis. */
 export class RedisEngine implements StreamEngine {
   readonly kind = 'redis' as const;
+
+  /** Subscriptions need a connection of their own; made on first use. */
+  private subscriber: Redis | undefined;
+  private readonly handlers = new Map<string, Set<(message: string) => void>>();
 
   private constructor(
     private readonly redis: Redis,
@@ -56,6 +60,36 @@ export class RedisEngine implements StreamEngine {
     return ttl > 0 ? { count, resetInMs: ttl } : { count: 0, resetInMs: 0 };
   }
 
+  async publish(channel: string, message: string): Promise<void> {
+    await this.redis.publish(this.prefix + channel, message);
+  }
+
+  async subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe> {
+    const full = this.prefix + channel;
+    if (!this.subscriber) {
+      const subscriber = this.redis.duplicate();
+      subscriber.on('error', () => {});
+      subscriber.on('message', (ch: string, message: string) => {
+        for (const h of [...(this.handlers.get(ch) ?? [])]) h(message);
+      });
+      this.subscriber = subscriber;
+    }
+    let set = this.handlers.get(full);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(full, set);
+      await this.subscriber.subscribe(full);
+    }
+    set.add(handler);
+    return async () => {
+      set.delete(handler);
+      if (set.size === 0 && this.handlers.get(full) === set) {
+        this.handlers.delete(full);
+        await this.subscriber?.unsubscribe(full).catch(() => {});
+      }
+    };
+  }
+
   /** Removes every key under this engine's prefix (tests use a prefix of their own). */
   async clearPrefix(): Promise<void> {
     let cursor = '0';
@@ -67,6 +101,8 @@ export class RedisEngine implements StreamEngine {
   }
 
   async close(): Promise<void> {
+    this.handlers.clear();
+    if (this.subscriber) await this.subscriber.quit().catch(() => this.subscriber?.disconnect());
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

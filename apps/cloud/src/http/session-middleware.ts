@@ -61,13 +61,11 @@ export function csrfTokenFor(req: Request, res: Response, publicUrl: string): st
 }
 
 /**
- * Requires X-CSRF-Token on unsafe methods (spec 002 §8.2). Requests authenticated by a bearer token and
- * carrying no cookie (agents) cannot be forged by a browser and are exempt.
+ * Requires X-CSRF-Token on unsafe methods (spec 002 §8.2). Node endpoints (bearer tokens, no cookies) are
+ * mounted before this and never reach it.
  */
 export const requireCsrf: RequestHandler = (req, _res, next) => {
   if (!UNSAFE.has(req.method)) return next();
-  const bearerOnly = /^Bearer /i.test(req.headers.authorization ?? '') && !req.headers.cookie;
-  if (bearerOnly) return next();
   const header = req.get('x-csrf-token') ?? '';
   const candidates = [
     req.user ? req.cookies?.[SESSION_COOKIE] : undefined,

@@ -1,0 +1,91 @@
+import { AGENT_TOKEN_PREFIX, ENROLLMENT_KEY_PREFIX, SESSION_TOKEN_PREFIX } from '@canopy/protocol';
+import { and, eq, isNull, lt } from 'drizzle-orm';
+import { hashSecret, newSecret } from '../accounts/secrets';
+import type { Db } from '../db/client';
+import { agents, agentTokens, enrollmentKeys } from '../db/schema';
+import { ApiError } from '../http/errors';
+
+export type AgentRow = typeof agents.$inferSelect;
+
+/** Node credentials are prefixed random secrets (recognisable in a leak scan); only hashes are stored. */
+const prefixed = (prefix: string) => `${prefix}${newSecret()}`;
+
+export async function createEnrollmentKey(db: Db, userId: string, label: string | undefined) {
+  const secret = prefixed(ENROLLMENT_KEY_PREFIX);
+  const [row] = await db
+    .insert(enrollmentKeys)
+    .values({
+      userId,
+      label: label || null,
+      prefix: secret.slice(0, ENROLLMENT_KEY_PREFIX.length + 6),
+      keyHash: hashSecret(secret),
+    })
+    .returning();
+  if (!row) throw new Error('insert returned no row');
+  return { row, secret };
+}
+
+/** An enrollment key serves for any number of nodes until it is revoked. */
+export async function findEnrollmentKey(db: Db, secret: string, now: Date) {
+  const [row] = await db
+    .update(enrollmentKeys)
+    .set({ lastUsedAt: now })
+    .where(and(eq(enrollmentKeys.keyHash, hashSecret(secret)), isNull(enrollmentKeys.revokedAt)))
+    .returning();
+  if (!row) {
+    throw new ApiError(401, 'ENROLLMENT_KEY_INVALID', 'This enrollment key is unknown or was revoked');
+  }
+  return row;
+}
+
+export async function issueAgentToken(db: Db, agentId: string): Promise<string> {
+  const token = prefixed(AGENT_TOKEN_PREFIX);
+  await db.insert(agentTokens).values({ agentId, kind: 'agent', tokenHash: hashSecret(token) });
+  return token;
+}
+
+export async function issueSessionToken(db: Db, agentId: string, ttlMs: number, now: Date) {
+  const token = prefixed(SESSION_TOKEN_PREFIX);
+  const expiresAt = new Date(now.getTime() + ttlMs);
+  await db.insert(agentTokens).values({ agentId, kind: 'session', tokenHash: hashSecret(token), expiresAt });
+  return { token, expiresAt };
+}
+
+/**
+ * Finds the agent behind a bearer token of the expected kind. Unknown or revoked → AGENT_TOKEN_INVALID (the
+ * node must re-enroll); an expired session token → AGENT_TOKEN_EXPIRED (the node refreshes).
+ */
+export async function authenticateAgent(
+  db: Db,
+  token: string,
+  kind: 'agent' | 'session',
+  now: Date,
+): Promise<AgentRow> {
+  const expectedPrefix = kind === 'agent' ? AGENT_TOKEN_PREFIX : SESSION_TOKEN_PREFIX;
+  const invalid = () =>
+    new ApiError(401, 'AGENT_TOKEN_INVALID', `This ${kind} token is unknown or was revoked`, { kind });
+  if (!token.startsWith(expectedPrefix)) throw invalid();
+  const [row] = await db
+    .select({ token: agentTokens, agent: agents })
+    .from(agentTokens)
+    .innerJoin(agents, eq(agents.id, agentTokens.agentId))
+    .where(and(eq(agentTokens.tokenHash, hashSecret(token)), eq(agentTokens.kind, kind)))
+    .limit(1);
+  if (!row || row.token.revokedAt || row.agent.removedAt) throw invalid();
+  if (row.token.expiresAt && row.token.expiresAt <= now) {
+    throw new ApiError(401, 'AGENT_TOKEN_EXPIRED', 'The session token has expired; refresh it', { kind });
+  }
+  return row.agent;
+}
+
+export async function revokeAgentTokens(db: Db, agentId: string, now: Date): Promise<void> {
+  await db
+    .update(agentTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(agentTokens.agentId, agentId), isNull(agentTokens.revokedAt)));
+}
+
+/** Expired session tokens are useless; delete them (run periodically). */
+export async function sweepSessionTokens(db: Db, now: Date): Promise<void> {
+  await db.delete(agentTokens).where(and(eq(agentTokens.kind, 'session'), lt(agentTokens.expiresAt, now)));
+}

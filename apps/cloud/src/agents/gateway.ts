@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { AgentCloseCode, type CloudMessage, type ErrorBody, NodeMessage } from '@canopy/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Db } from '../db/client';
+import { ApiError } from '../http/errors';
+import { requestIdFor } from '../http/request-context';
+import type { Logger } from '../log';
+import type { AgentService } from './agents';
+import { authenticateRequest } from './bearer';
+import type { AgentHub } from './hub';
+
+export const AGENT_WS_PATH = '/ws/agent';
+
+type Connection = {
+  id: string;
+  agentId: string;
+  ws: WebSocket;
+  log: Logger;
+  /** Highest cursor sent on this connection. */
+  sentCursor: number;
+  lastHeardAt: number;
+  lastTouchedAt: number;
+  /** Serialises deliveries so messages go out in cursor order. */
+  delivering: Promise<void>;
+  unsubscribe?: () => Promise<void>;
+};
+
+export type GatewayDeps = {
+  db: Db;
+  service: AgentService;
+  hub: AgentHub;
+  log: Logger;
+  now: () => Date;
+  pingIntervalMs: number;
+  idleTimeoutMs: number;
+};
+
+/**
+ * WS /ws/agent, the control channel (spec 000 §1, spec 002 §9.2). One live connection per agent across all
+ * instances: a newer one replaces the older (close 4000). The server pings every `pingIntervalMs` and closes
+ * a connection silent for `idleTimeoutMs` (close 4008).
+ */
+export class AgentGateway {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  private readonly connections = new Map<string, Connection>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.timer = setInterval(() => this.sweep(), deps.pingIntervalMs);
+    this.timer.unref();
+  }
+
+  get connectedCount(): number {
+    return this.connections.size;
+  }
+
+  isConnected(agentId: string): boolean {
+    return this.connections.has(agentId);
+  }
+
+  /** Takes over upgrades for /ws/agent; other paths are left to later gateways or refused. */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== AGENT_WS_PATH) {
+        if (server.listenerCount('upgrade') === 1)
+          reject(socket, new ApiError(404, 'NOT_FOUND', `No WebSocket at ${path}`));
+        return;
+      }
+      void this.upgrade(req, socket, head);
+    });
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const log = this.deps.log.child({ request_id: requestIdFor(req), ws: AGENT_WS_PATH });
+    socket.on('error', () => socket.destroy());
+    try {
+      const agent = await authenticateRequest(this.deps.db, req, 'agent', this.deps.now());
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        void this.open(ws, agent.id, log.child({ agent_id: agent.id }));
+      });
+    } catch (err) {
+      const apiError =
+        err instanceof ApiError
+          ? err
+          : new ApiError(500, 'INTERNAL_ERROR', 'Something went wrong on our side');
+      if (apiError.status >= 500) log.error({ err }, 'agent upgrade failed');
+      else log.warn({ code: apiError.code }, 'agent connection refused');
+      reject(socket, apiError);
+    }
+  }
+
+  private async open(ws: WebSocket, agentId: string, log: Logger): Promise<void> {
+    const { service, hub, now } = this.deps;
+    const conn: Connection = {
+      id: randomUUID(),
+      agentId,
+      ws,
+      log,
+      sentCursor: 0,
+      lastHeardAt: now().getTime(),
+      lastTouchedAt: now().getTime(),
+      delivering: Promise.resolve(),
+    };
+    const previous = this.connections.get(agentId);
+    if (previous) previous.ws.close(AgentCloseCode.REPLACED, 'replaced by a newer connection');
+    this.connections.set(agentId, conn);
+
+    ws.on('message', (data) => {
+      conn.lastHeardAt = now().getTime();
+      void this.onMessage(conn, data.toString()).catch((err) => log.error({ err }, 'agent message failed'));
+    });
+    ws.on('pong', () => {
+      conn.lastHeardAt = now().getTime();
+    });
+    ws.on('error', (err) => log.warn({ err: err.message }, 'agent socket error'));
+    ws.on('close', (code) => {
+      void conn.unsubscribe?.();
+      if (this.connections.get(agentId) === conn) this.connections.delete(agentId);
+      log.info({ code }, 'agent disconnected');
+    });
+
+    try {
+      conn.unsubscribe = await hub.listen(agentId, (signal) => {
+        if (signal.kind === 'wake') this.deliver(conn);
+        else if (signal.kind === 'connected' && signal.connection !== conn.id) {
+          ws.close(AgentCloseCode.REPLACED, 'replaced by a newer connection');
+        } else if (signal.kind === 'revoked') ws.close(AgentCloseCode.REVOKED, 'node removed');
+      });
+      await hub.signal(agentId, { kind: 'connected', connection: conn.id });
+      const session = await service.newSessionToken(agentId);
+      const agent = await service.touchAndGet(agentId, { connectionType: 'ws' });
+      conn.sentCursor = agent.ackedCursor;
+      send(conn, {
+        type: 'welcome',
+        agent_id: agentId,
+        name: agent.name,
+        token: session.token,
+        expires_at: session.expiresAt.toISOString(),
+        server_time: now().toISOString(),
+      });
+      log.info('agent connected');
+      this.deliver(conn);
+    } catch (err) {
+      log.error({ err }, 'agent connection setup failed');
+      ws.close(1011, 'server error');
+    }
+  }
+
+  private async onMessage(conn: Connection, raw: string): Promise<void> {
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      conn.log.warn('agent sent a frame that is not JSON; ignored');
+      return;
+    }
+    const parsed = NodeMessage.safeParse(json);
+    if (!parsed.success) {
+      conn.log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'agent sent an invalid message; ignored');
+      return;
+    }
+    const { service } = this.deps;
+    const message = parsed.data;
+    switch (message.type) {
+      case 'ack':
+        await service.acknowledge(conn.agentId, message.cursor);
+        return;
+      case 'task_update': {
+        const { type: _type, ...update } = message;
+        try {
+          const status = await service.applyTaskUpdate(conn.agentId, update);
+          send(conn, { type: 'update_ack', task_id: update.task_id, status });
+        } catch (err) {
+          if (!(err instanceof ApiError) || err.status !== 404) throw err;
+          conn.log.warn({ task_id: update.task_id }, 'update for an unknown task; acknowledged and dropped');
+          send(conn, { type: 'update_ack', task_id: update.task_id, status: 'error' });
+        }
+        return;
+      }
+      case 'going_offline':
+        await service.markOffline(conn.agentId);
+        conn.log.info({ reason: message.reason }, 'agent going offline');
+        conn.ws.close(1000, 'bye');
+        return;
+    }
+  }
+
+  /** Sends every queued message after what this connection has sent, in order. */
+  private deliver(conn: Connection): void {
+    conn.delivering = conn.delivering
+      .then(async () => {
+        for (;;) {
+          if (conn.ws.readyState !== conn.ws.OPEN) return;
+          const batch = await this.deps.service.messagesAfter(conn.agentId, conn.sentCursor);
+          if (batch.length === 0) return;
+          for (const message of batch) {
+            send(conn, message);
+            conn.sentCursor = message.cursor;
+          }
+        }
+      })
+      .catch((err) => conn.log.error({ err }, 'delivery to agent failed'));
+  }
+
+  /** Pings every connection; closes the silent ones; refreshes presence of the live ones. */
+  private sweep(): void {
+    const now = this.deps.now().getTime();
+    for (const conn of this.connections.values()) {
+      if (now - conn.lastHeardAt > this.deps.idleTimeoutMs) {
+        conn.log.warn({ silent_ms: now - conn.lastHeardAt }, 'agent silent too long; closing');
+        conn.ws.close(AgentCloseCode.IDLE_TIMEOUT, 'no answer to pings');
+        setTimeout(() => conn.ws.terminate(), 2000).unref();
+        continue;
+      }
+      conn.ws.ping();
+      if (
+        now - conn.lastTouchedAt >= this.deps.idleTimeoutMs / 3 &&
+        now - conn.lastHeardAt < this.deps.idleTimeoutMs / 3
+      ) {
+        conn.lastTouchedAt = now;
+        void this.deps.service.touch(conn.agentId).catch(() => {});
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    for (const conn of this.connections.values())
+      conn.ws.close(AgentCloseCode.GOING_AWAY, 'server shutting down');
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+function send(conn: Connection, message: CloudMessage): void {
+  if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(message));
+}
+
+/** Answers a refused upgrade with a plain HTTP error carrying the standard body. */
+function reject(socket: Duplex, error: ApiError): void {
+  const body: ErrorBody = { code: error.code, message: error.message, details: error.details };
+  const json = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+  );
+}
