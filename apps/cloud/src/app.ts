@@ -19,6 +19,7 @@ import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { loadSession, requireCsrf } from './http/session-middleware';
 import type { Logger } from './log';
+import { downloadRoutes } from './web/downloads';
 import { findWebDist, webRoutes } from './web/static';
 
 export type AppDeps = {
@@ -109,7 +110,9 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1', api);
   app.use('/api', unknownRoute);
 
-  app.use(webRoutes(findWebDist(path.dirname(fileURLToPath(import.meta.url)))));
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  app.use(downloadRoutes(here));
+  app.use(webRoutes(findWebDist(here)));
   app.use(unknownRoute);
   app.use(errorHandler);
   return { app, accounts, sessions, agents, gateway };

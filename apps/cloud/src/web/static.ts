@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler, Router } from 'express';
+import { findUpward } from './find-upward';
 
 /**
  * Serves the dashboard build (apps/web/dist) with an index.html fallback for client-side routes.
@@ -34,11 +35,6 @@ export function webRoutes(distDir: string | undefined): Router {
 
 /** apps/web/dist next to this package, whether running from src/ or dist/. */
 export function findWebDist(start: string): string | undefined {
-  let dir = start;
-  for (let i = 0; i < 5; i++) {
-    const candidate = path.join(dir, 'web', 'dist');
-    if (fs.existsSync(path.join(candidate, 'index.html'))) return candidate;
-    dir = path.dirname(dir);
-  }
-  return undefined;
+  const index = findUpward(start, path.join('web', 'dist', 'index.html'));
+  return index ? path.dirname(index) : undefined;
 }
