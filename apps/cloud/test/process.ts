@@ -39,7 +39,7 @@ export async function freePort(): Promise<number> {
 
 /** Starts `canopy-cloud serve` and waits for /healthz; output is collected for assertions. */
 export async function serve(env: Record<string, string>) {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child: ChildProcess = spawn(process.execPath, [BIN, 'serve'], {
     env: { ...baseEnv(), HOST: '127.0.0.1', PORT: String(port), ...env },
   });
@@ -65,10 +65,12 @@ export async function serve(env: Record<string, string>) {
   return {
     url,
     output: () => output,
-    stop: () =>
+    pid: child.pid,
+    stop: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<number | null>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
-        child.kill('SIGTERM');
+        child.kill(signal);
       }),
   };
 }

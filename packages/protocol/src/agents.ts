@@ -65,6 +65,8 @@ export type NetworkInterfaceSummary = z.infer<typeof NetworkInterfaceSummary>;
 export const RegisterRequest = z.object({
   enrollment_key: z.string().min(10).max(200),
   hostname: z.string().trim().min(1).max(255),
+  /** How the node is shown; the hostname when absent. */
+  name: z.string().trim().min(1).max(100).optional(),
   os: z.string().trim().min(1).max(100),
   version: z.string().trim().min(1).max(50),
   network_interfaces: z.array(NetworkInterfaceSummary).max(64).default([]),

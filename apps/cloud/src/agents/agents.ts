@@ -46,7 +46,7 @@ export class AgentService {
         .insert(agents)
         .values({
           userId: key.userId,
-          name: input.hostname,
+          name: input.name ?? input.hostname,
           hostname: input.hostname,
           os: input.os,
           version: input.version,
@@ -292,7 +292,8 @@ export class AgentService {
 
   /**
    * Stores a node's task update. Updates of a finished task are ignored (a result is stored once even if the
-   * node re-sends it); returns the task's status after the update.
+   * node re-sends it); returns the task's status after the update. An update for a task this node does not
+   * have is acknowledged as `error` and dropped, so the node stops re-sending it.
    */
   async applyTaskUpdate(agentId: string, update: TaskUpdate): Promise<Task['status']> {
     const { db, now } = this.deps;
@@ -318,8 +319,7 @@ export class AgentService {
       .select({ status: tasks.status })
       .from(tasks)
       .where(and(eq(tasks.id, update.task_id), eq(tasks.agentId, agentId)));
-    if (!existing) throw new ApiError(404, 'NOT_FOUND', 'Task not found for this node');
-    return existing.status;
+    return existing?.status ?? 'error';
   }
 
   async tasksByIds(ids: string[]): Promise<TaskRow[]> {

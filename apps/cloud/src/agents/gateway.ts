@@ -170,14 +170,8 @@ export class AgentGateway {
         return;
       case 'task_update': {
         const { type: _type, ...update } = message;
-        try {
-          const status = await service.applyTaskUpdate(conn.agentId, update);
-          send(conn, { type: 'update_ack', task_id: update.task_id, status });
-        } catch (err) {
-          if (!(err instanceof ApiError) || err.status !== 404) throw err;
-          conn.log.warn({ task_id: update.task_id }, 'update for an unknown task; acknowledged and dropped');
-          send(conn, { type: 'update_ack', task_id: update.task_id, status: 'error' });
-        }
+        const status = await service.applyTaskUpdate(conn.agentId, update);
+        send(conn, { type: 'update_ack', task_id: update.task_id, status });
         return;
       }
       case 'going_offline':

@@ -1,0 +1,91 @@
+import { homePaths } from '../config';
+import { describeStore, loadToken } from '../credential';
+import type { HealthBody } from '../health';
+import { runningPid, VERSION } from '../system';
+import { type CliContext, credentialOptions, openHome } from './context';
+
+const HEALTH_TIMEOUT_MS = 2000;
+
+/** `canopy-node status`: what the daemon reports on its health endpoint, or that it is not running. */
+export async function status(ctx: CliContext): Promise<number> {
+  const { home } = ctx.env;
+  const { config, exists } = await openHome(ctx);
+  const lines: string[] = [`canopy-node ${VERSION}`];
+  const row = (label: string, value: string) => lines.push(`  ${`${label}:`.padEnd(12)}${value}`);
+
+  const token = exists ? await loadToken(home, credentialOptions(ctx)).catch(() => null) : null;
+  if (!config.nodeId || !token) {
+    row('node', 'not set up: run `canopy-node setup <KEY>` with an enrollment key from the Nodes page');
+    row('home', home);
+    ctx.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  }
+
+  const pid = runningPid(homePaths(home).pid);
+  const health = config.healthPort > 0 ? await readHealth(config.healthPort) : null;
+  const ours = health && (health.nodeId === null || health.nodeId === config.nodeId) ? health : null;
+
+  if (ours) {
+    row('daemon', `running${pid ? ` (pid ${pid})` : ''}, up ${duration(ours.uptime * 1000)}`);
+    const since = ours.since ?? (ours.connection === 'connected' ? ours.lastConnectedAt : null);
+    row(
+      'state',
+      `${ours.connection}${since ? ` since ${when(since)}` : ''}${ours.status === 'healthy' ? '' : ' (unhealthy)'}`,
+    );
+    if (ours.reason) row('reason', ours.reason);
+    if (ours.needsReenrollment)
+      row('action', 'needs re-enrollment: run `canopy-node setup <KEY>` with a new key');
+  } else if (pid) {
+    const why =
+      config.healthPort === 0
+        ? 'the health endpoint is disabled (healthPort 0)'
+        : health
+          ? `port ${config.healthPort} answers for another node (${health.nodeId})`
+          : `its health endpoint on 127.0.0.1:${config.healthPort} does not answer`;
+    row('daemon', `running (pid ${pid}), state unknown: ${why}`);
+  } else {
+    row('daemon', 'not running (start it with `canopy-node connect`)');
+  }
+  row('cloud', config.cloudUrl);
+  row('node', `${config.nodeId}${config.nodeName ? ` (${config.nodeName})` : ''}`);
+  if (ours) {
+    row('last error', ours.lastError ?? 'none');
+    row('reconnects', String(ours.reconnects));
+    if (ours.lastConnectedAt) row('connected', `last at ${when(ours.lastConnectedAt)}`);
+    if (ours.lastTaskAt) row('last task', when(ours.lastTaskAt));
+  }
+  row('credential', describeStore(home));
+  row('service', 'not installed (service mode comes with `canopy-node install`, not yet available)');
+  row('logs', `${homePaths(home).logs} (canopy-node logs)`);
+  ctx.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+/** The daemon's /health body (200 or 503 both carry it), or null when nothing canopy-like answers. */
+export async function readHealth(port: number): Promise<HealthBody | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, {
+      signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS),
+    });
+    const body = (await res.json()) as Partial<HealthBody>;
+    if (typeof body?.connection !== 'string' || (body.status !== 'healthy' && body.status !== 'unhealthy'))
+      return null;
+    return body as HealthBody;
+  } catch {
+    return null;
+  }
+}
+
+function when(iso: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  return `${at.toLocaleString()} (${duration(Date.now() - at.getTime())} ago)`;
+}
+
+function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
+}

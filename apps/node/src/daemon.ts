@@ -1,0 +1,189 @@
+import os from 'node:os';
+import type { TaskMessage, TaskUpdate } from '@canopy/protocol';
+import { type Config, fixPermissions, homePaths, resolveWsUrl } from './config';
+import { type CredentialOptions, loadToken } from './credential';
+import { handleCrashes, startHealthServer } from './health';
+import { Link } from './link/link';
+import { createLogger, type LogMode } from './log';
+import { acquirePidFile, fingerprint, machineId, VERSION } from './system';
+import { defaultWorkspaceRoot, TaskRunner } from './tasks/runner';
+
+/** The home has no node id or no token: the CLI says how to set up and exits with code 2. */
+export class NotSetUpError extends Error {
+  constructor() {
+    super(
+      'not set up: run canopy-node setup <KEY> with an enrollment key from the Nodes page of your Canopy cloud',
+    );
+    this.name = 'NotSetUpError';
+  }
+}
+
+export interface DaemonOptions {
+  home: string;
+  config: Config;
+  /** interactive: readable logs on the console too (`connect`); daemon: file logs only (services). */
+  mode: LogMode;
+  credential?: CredentialOptions;
+  color?: boolean;
+  /** What opening the config reported (permission fixes, the v1 upgrade): logged as warnings. */
+  notices?: string[];
+  /** Ends the process; tests replace it. */
+  exit?: (code: number) => void;
+}
+
+/** How long a clean shutdown, or a crash, waits for the link to say goodbye to the cloud. */
+const SHUTDOWN_LINK_MS = 3000;
+const CRASH_LINK_MS = 2000;
+const TASKS_STOP_MS = 3000;
+
+/**
+ * Runs the node until SIGTERM/SIGINT (then resolves 0 after a clean shutdown) or a crash (exit 1, so a
+ * service manager restarts it). Order: token, permissions, pid file, logs, tasks + link, health.
+ */
+export async function runDaemon(options: DaemonOptions): Promise<number> {
+  const { home, config, mode } = options;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const token = config.nodeId ? await loadToken(home, options.credential) : null;
+  if (!config.nodeId || !token) throw new NotSetUpError();
+
+  const paths = homePaths(home);
+  const fixes = fixPermissions(home);
+  for (const fix of fixes) process.stderr.write(`canopy-node: ${fix}\n`);
+  const releasePid = acquirePidFile(paths.pid);
+  const logger = createLogger({
+    dir: paths.logs,
+    level: config.logLevel,
+    mode,
+    maxFiles: config.logMaxFiles,
+    maxSizeMb: config.logMaxSizeMb,
+    color: options.color,
+  });
+  const log = logger.log;
+  for (const notice of [...(options.notices ?? []), ...fixes]) log.warn(notice);
+
+  const wsUrl = resolveWsUrl(config);
+  log.info(
+    { version: VERSION, nodeId: config.nodeId, cloudUrl: config.cloudUrl, wsUrl, mode },
+    `canopy-node ${VERSION} starting`,
+  );
+
+  const workspaceRoot = config.tasks.workspaceRoot ?? defaultWorkspaceRoot(os.homedir());
+  log.info({ workspaceRoot, policy: config.tasks.policy }, 'tasks work in the workspace folder');
+
+  let runner: TaskRunner | undefined;
+  const link = new Link({
+    cloudUrl: config.cloudUrl,
+    wsUrl,
+    agentToken: token,
+    fingerprint: fingerprint(machineId(home), null),
+    version: VERSION,
+    log,
+    enablePollingFallback: config.enablePollingFallback,
+    heartbeatState: () => ({ uptime_s: Math.round(process.uptime()) }),
+    // The link acknowledges a task once handle() resolves (the task is recorded), so none is lost in a crash.
+    onTask: (message: TaskMessage) => {
+      if (!runner) return Promise.reject(new Error('the task runner is not ready yet'));
+      return runner.handle(message);
+    },
+  });
+  const tasks = new TaskRunner({
+    home,
+    workspaceRoot,
+    policy: { mode: config.tasks.policy, allowlist: config.tasks.allowlist },
+    log: log.child({ component: 'tasks' }),
+    report: (update: TaskUpdate) => link.sendTaskUpdate(update),
+  });
+  runner = tasks;
+
+  const health =
+    config.healthPort > 0
+      ? await startHealthServer({
+          port: config.healthPort,
+          version: VERSION,
+          nodeId: config.nodeId,
+          status: () => link.status(),
+          lastTaskAt: () => tasks.lastTaskAt(),
+          log: log.child({ component: 'health' }),
+        })
+      : null;
+  if (health) log.info({ port: health.port }, `health endpoint on http://127.0.0.1:${health.port}/health`);
+
+  let finishing = false;
+  /**
+   * A clean stop lets running tasks end and report first, then says goodbye to the cloud. A crash only says
+   * goodbye (at most CRASH_LINK_MS): an interrupted task is reported as such at the next start.
+   */
+  const finish = async (code: number) => {
+    if (finishing) return;
+    finishing = true;
+    if (code === 0) {
+      await bounded(() => tasks.close(), TASKS_STOP_MS).catch((err) =>
+        log.warn({ err }, 'the task runner did not stop cleanly'),
+      );
+    }
+    await bounded(
+      () => link.stop(code === 0 ? 'shutdown' : 'crash'),
+      code === 0 ? SHUTDOWN_LINK_MS : CRASH_LINK_MS,
+    ).catch((err) => log.warn({ err }, 'the link did not stop cleanly'));
+    await health?.close().catch(() => undefined);
+    log.info({ code }, code === 0 ? 'canopy-node stopped' : 'canopy-node exiting after a crash');
+    logger.flush();
+    logger.close();
+    releasePid();
+    removeHandlers();
+  };
+
+  // spec 000 §4: a crash exits 1 so the service manager restarts a clean process.
+  const removeCrashHandlers = handleCrashes({
+    log,
+    flush: () => logger.flush(),
+    shutdown: () => finish(1),
+    exit,
+  });
+  let resolveStopped: (code: number) => void = () => undefined;
+  const stopped = new Promise<number>((resolve) => {
+    resolveStopped = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (finishing) {
+      log.warn({ signal }, 'second signal: exiting now');
+      logger.flush();
+      exit(1);
+      return;
+    }
+    log.info({ signal }, 'shutting down');
+    void finish(0).then(() => resolveStopped(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const removeHandlers = () => {
+    removeCrashHandlers();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+
+  try {
+    await tasks.start();
+    link.start();
+  } catch (err) {
+    log.fatal({ err }, 'canopy-node could not start');
+    await finish(1);
+    throw err;
+  }
+  return stopped;
+}
+
+/** Waits for `op` at most `ms`; a slow goodbye must not keep a stopping process alive. */
+async function bounded(op: () => unknown, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.resolve().then(op),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
