@@ -75,7 +75,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     });
     const engine =
       options.engine ??
-      (await openEngine(config.redisUrl).catch((err) => {
+      (await openEngine(config.redisUrl, config.redisKeyPrefix).catch((err) => {
         throw new StartupError(
           `Cannot reach Redis at ${redactUrl(config.redisUrl ?? '')}: ${messageOf(err)}`,
         );
