@@ -180,7 +180,7 @@ describe.runIf(haveChromium)('Nodes pages in Chromium', () => {
   }
   async function shot(page: Page, name: string) {
     // From the top, or the sticky header lands in the middle of a full-page picture.
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
   }
   const codeOf = (page: Page, name: string) =>
@@ -217,7 +217,7 @@ describe.runIf(haveChromium)('Nodes pages in Chromium', () => {
 
     await page.getByRole('figure', { name: 'Step 2 command' }).getByRole('button', { name: 'Copy' }).click();
     await page.getByRole('figure', { name: 'Step 2 command' }).getByText('Copied').waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain(secret);
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toContain(secret);
 
     await page.getByRole('tab', { name: 'Windows (PowerShell)' }).click();
     expect(await codeOf(page, 'Step 2 command')).toBe(`canopy-node setup ${secret} --cloud ${server.url}`);

@@ -3,6 +3,8 @@ import { AuditLogPage } from './admin/AuditLogPage';
 import { RequireAdmin } from './admin/RequireAdmin';
 import { UsersPage } from './admin/UsersPage';
 import { RequireAuth } from './auth/RequireAuth';
+import { NodePage } from './nodes/NodePage';
+import { NodesPage } from './nodes/NodesPage';
 import { ComingNextPage, PLANNED_PAGES } from './pages/ComingNextPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LoginPage } from './pages/LoginPage';
@@ -24,7 +26,8 @@ export function App() {
       <Route element={<RequireAuth />}>
         <Route element={<Shell />}>
           <Route index element={<Navigate to="/nodes" replace />} />
-          <Route path="nodes" element={<ComingNextPage {...PLANNED_PAGES.nodes} />} />
+          <Route path="nodes" element={<NodesPage />} />
+          <Route path="nodes/:id" element={<NodePage />} />
           <Route path="dongles" element={<ComingNextPage {...PLANNED_PAGES.dongles} />} />
           <Route path="groups" element={<ComingNextPage {...PLANNED_PAGES.groups} />} />
           <Route path="my-devices" element={<ComingNextPage {...PLANNED_PAGES.myDevices} />} />

@@ -8,6 +8,9 @@ import './styles/forms.css';
 import './styles/auth.css';
 import './styles/shell.css';
 import './styles/tables.css';
+import './styles/nodes.css';
+import './styles/install.css';
+import './styles/tasks.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

@@ -50,6 +50,15 @@ export const SITUATIONS = {
   emailVerified: 'Your email address is verified. Thank you!',
   sessionEnded: 'Your session has ended. Please log in again.',
   adminOnly: 'Only administrators can see this page.',
+  copyFailed: "Couldn't copy automatically. The text is selected: press Ctrl+C (⌘C on a Mac) to copy it.",
+  nodeNotFound: "This node doesn't exist or was removed.",
+  nameMissing: 'Enter a name for the node.',
+  commandMissing: 'Enter the command to run.',
+  pathMissing: 'Enter the path of a file on the node.',
+  timeoutInvalid: 'Timeout must be a whole number of seconds from 1 to 3600.',
+  taskRejected: "The node's owner rejected this task.",
+  taskTimedOut: 'The task took too long and was stopped.',
+  taskFailed: 'The task failed on the node.',
 } as const;
 
 /** The sentence for any error thrown by the API client (or anything else). */
@@ -68,6 +77,13 @@ const FIELD_LABELS: Record<string, string> = {
   action: 'Action',
   actor: 'Actor',
   target: 'Target',
+  label: 'Label',
+  name: 'Name',
+  'payload.command': 'Command',
+  'payload.cwd': 'Working folder',
+  'payload.timeout_ms': 'Timeout',
+  'payload.path': 'Path',
+  'payload.content': 'Content',
 };
 
 /** Server texts from the shared schemas that read better as a whole sentence. */

@@ -22,10 +22,6 @@ export function ComingNextPage({ title, summary }: ComingNextPageProps) {
 }
 
 export const PLANNED_PAGES = {
-  nodes: {
-    title: 'Nodes',
-    summary: 'the machines running canopy-node: install steps, online/offline, version, last seen',
-  },
   dongles: {
     title: 'Dongles',
     summary:

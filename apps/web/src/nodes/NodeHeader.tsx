@@ -1,0 +1,55 @@
+import type { AgentSummary } from '@canopy/protocol';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { NodeStatus } from './NodeStatus';
+import { RenameNode } from './RenameNode';
+
+interface NodeHeaderProps {
+  agent: AgentSummary;
+  onRenamed: (agent: AgentSummary) => void;
+  onRemove: () => void;
+}
+
+/** The node's name (renamed in place), its status, and the way out: back to the list or removal. */
+export function NodeHeader({ agent, onRenamed, onRemove }: NodeHeaderProps) {
+  const [editing, setEditing] = useState(false);
+
+  return (
+    <div className="page-header node-header">
+      <p className="breadcrumb">
+        <Link to="/nodes">← All nodes</Link>
+      </p>
+      <div className="node-title">
+        {editing ? (
+          <RenameNode
+            agent={agent}
+            onCancel={() => setEditing(false)}
+            onRenamed={(renamed) => {
+              setEditing(false);
+              onRenamed(renamed);
+            }}
+          />
+        ) : (
+          <>
+            <h1>{agent.name}</h1>
+            <NodeStatus online={agent.online} />
+            <button
+              type="button"
+              className="button button-secondary button-small"
+              onClick={() => setEditing(true)}
+            >
+              Edit<span className="visually-hidden"> name</span>
+            </button>
+          </>
+        )}
+        <button
+          type="button"
+          className="button button-danger-outline button-small node-remove"
+          onClick={onRemove}
+        >
+          Remove
+        </button>
+      </div>
+    </div>
+  );
+}

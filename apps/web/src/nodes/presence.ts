@@ -1,0 +1,21 @@
+import type { AgentSummary } from '@canopy/protocol';
+import { formatAgo, formatDuration } from '../ui/duration';
+
+const CONNECTIONS: Record<NonNullable<AgentSummary['connection_type']>, string> = {
+  ws: 'WebSocket',
+  poll: 'Polling',
+};
+
+/** How an online node reaches the cloud; nothing for an offline one. */
+export function connectionText(agent: AgentSummary): string | null {
+  return agent.online && agent.connection_type ? CONNECTIONS[agent.connection_type] : null;
+}
+
+export function lastSeenText(agent: AgentSummary, nowMs: number): string {
+  return agent.last_seen_at ? formatAgo(agent.last_seen_at, nowMs) : 'Never';
+}
+
+/** The uptime the node last reported, while it is online. */
+export function uptimeText(agent: AgentSummary): string | null {
+  return agent.online && agent.uptime_s !== null ? formatDuration(agent.uptime_s) : null;
+}
