@@ -97,6 +97,7 @@ export function createApp(deps: AppDeps) {
       now,
       wsUrl: config.agents.wsUrl,
       bodyLimitBytes: config.bodyLimitBytes,
+      registerLimit: config.rateLimits.register,
       isConnected: (id) => gateway.isConnected(id),
     }),
   );

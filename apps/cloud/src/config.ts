@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_LOGIN_MAX: positiveInt.default(10),
   RATE_LIMIT_SIGNUP_MAX: positiveInt.default(5),
   RATE_LIMIT_PASSWORD_RESET_MAX: positiveInt.default(3),
+  RATE_LIMIT_REGISTER_MAX: positiveInt.default(30),
   AGENT_SESSION_TTL_S: z.coerce.number().int().min(5).max(86_400).default(3600),
   AGENT_PING_INTERVAL_S: positiveInt.max(3600).default(30),
   AGENT_IDLE_TIMEOUT_S: positiveInt.max(3600).default(90),
@@ -46,7 +47,7 @@ export type Config = {
   sessionTtlMs: number;
   trustProxy: string | boolean;
   bodyLimitBytes: number;
-  rateLimits: { login: number; signup: number; passwordReset: number };
+  rateLimits: { login: number; signup: number; passwordReset: number; register: number };
   agents: {
     sessionTtlMs: number;
     pingIntervalMs: number;
@@ -97,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       login: e.RATE_LIMIT_LOGIN_MAX,
       signup: e.RATE_LIMIT_SIGNUP_MAX,
       passwordReset: e.RATE_LIMIT_PASSWORD_RESET_MAX,
+      register: e.RATE_LIMIT_REGISTER_MAX,
     },
     agents: {
       sessionTtlMs: e.AGENT_SESSION_TTL_S * 1000,

@@ -16,7 +16,7 @@ export type AccountsDeps = {
   engine: StreamEngine;
   sessions: SessionStore;
   publicUrl: string;
-  rateLimits: { login: number; signup: number; passwordReset: number };
+  rateLimits: { login: number; signup: number; passwordReset: number; register: number };
   now: () => Date;
   /** Called after a mail was queued, so the worker sends it now rather than on its next tick. */
   mailQueued: () => void;

@@ -27,8 +27,6 @@ declare global {
   }
 }
 
-const REGISTRATIONS_PER_HOUR_PER_IP = 30;
-
 function requireAgent(db: Db, kind: 'agent' | 'session', now: () => Date): RequestHandler {
   return async (req, _res, next) => {
     req.agent = await authenticateRequest(db, req, kind, now());
@@ -51,6 +49,8 @@ export function nodeRoutes(deps: {
   now: () => Date;
   wsUrl: string;
   bodyLimitBytes: number;
+  /** Node registrations per hour per IP. */
+  registerLimit: number;
   isConnected: (agentId: string) => boolean;
 }) {
   const { db, engine, service, hub, now } = deps;
@@ -62,7 +62,7 @@ export function nodeRoutes(deps: {
   const withSession = requireAgent(db, 'session', now);
 
   router.post('/register', json, async (req, res) => {
-    await hitAll(engine, [`rl:register:ip:${req.ip}`], REGISTRATIONS_PER_HOUR_PER_IP, 3600_000);
+    await hitAll(engine, [`rl:register:ip:${req.ip}`], deps.registerLimit, 3600_000);
     const input = parse(RegisterRequest, req.body);
     const { agent, agentToken } = await service.register(input, auditActor(req));
     req.log.info({ agent_id: agent.id, hostname: agent.hostname }, 'node registered');
