@@ -67,7 +67,7 @@ describe('canopy-node CLI: commands and exit codes', () => {
       expect(result.code, command).toBe(0);
       expect(result.stdout, command).toMatch(new RegExp(`Usage: canopy-node ${command}`));
     }
-    expect((await run(['setup', '-h'], env)).stdout).toMatch(/single-use/);
+    expect((await run(['setup', '-h'], env)).stdout).toMatch(/any number of machines until you revoke it/);
     expect((await run(['help', 'logs'], env)).stdout).toMatch(/--follow/);
   });
 
@@ -191,7 +191,7 @@ describe('canopy-node CLI: setup, daemon, status, logs', () => {
     expect(wrong.stderr).toMatch(/does not look like an enrollment key \(they start with cnp_\)/);
     const spent = await run(['setup', SPENT_KEY, '--cloud', cloud.url], env);
     expect(spent.code).toBe(1);
-    expect(spent.stderr).toMatch(/refused the enrollment key: it is unknown, revoked or already used/);
+    expect(spent.stderr).toMatch(/refused the enrollment key: it is unknown or was revoked/);
     const badUrl = await run(['setup', GOOD_KEY, '--cloud', 'ftp://x'], env);
     expect(badUrl.code).toBe(2);
     const closed = await freePort();
@@ -211,7 +211,7 @@ describe('canopy-node CLI: setup, daemon, status, logs', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Registered as node 7e0b8d1c-.* \(bench-pc\)/);
-    expect(result.stdout).toMatch(/single-use/);
+    expect(result.stdout).toMatch(/Keep the enrollment key secret/);
     expect(result.stdout).not.toMatch(/shell history/);
     expectNoSecrets(result.stdout, result.stderr);
 
@@ -238,7 +238,7 @@ describe('canopy-node CLI: setup, daemon, status, logs', () => {
   it('hints that a key typed on the command line sits in the shell history', async () => {
     const result = await run(['setup', GOOD_KEY], env);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/single-use and now spent\. It is in your shell history/);
+    expect(result.stdout).toMatch(/now in your shell history/);
     expectNoSecrets(result.stdout, result.stderr);
     const config = JSON.parse(fs.readFileSync(path.join(dirs.home, 'config.json'), 'utf8'));
     config.healthPort = healthPort;

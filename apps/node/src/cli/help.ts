@@ -29,7 +29,7 @@ export const COMMAND_HELP: Record<string, string> = {
        canopy-node setup - [--cloud URL] [--name NAME]
 
 Registers this machine with your Canopy cloud. KEY is an enrollment key (cnp_…) made on the Nodes page;
-it is single-use. With "-" (or no KEY) the key is read from stdin, or asked for without echo on a
+it serves for any number of machines until you revoke it there. With "-" (or no KEY) the key is read from stdin, or asked for without echo on a
 terminal, so it stays out of your shell history:
   echo "$KEY" | canopy-node setup -
 
@@ -42,7 +42,7 @@ Options:
   connect: `Usage: canopy-node connect [KEY] [--cloud URL] [--name NAME]
 
 Runs the node in this terminal with readable logs, until Ctrl-C. If this machine is not set up yet,
-KEY is used to set it up first (see canopy-node setup --help); if it is, KEY is not needed (and not spent).
+KEY is used to set it up first (see canopy-node setup --help); if it is, KEY is not needed.
 `,
   daemon: `Usage: canopy-node daemon
 

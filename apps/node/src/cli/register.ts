@@ -51,7 +51,7 @@ export async function register(
 function refusal(code: string, message: string, cloudUrl: string): string {
   switch (code) {
     case 'ENROLLMENT_KEY_INVALID':
-      return 'The cloud refused the enrollment key: it is unknown, revoked or already used. Make a new one on the Nodes page and run setup again.';
+      return 'The cloud refused the enrollment key: it is unknown or was revoked. Make a new one on the Nodes page and run setup again.';
     case 'RATE_LIMITED':
       return 'The cloud refused: too many registration attempts. Wait a minute and try again.';
     case 'VALIDATION_ERROR':

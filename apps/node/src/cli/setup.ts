@@ -57,8 +57,8 @@ export async function setup(ctx: CliContext, request: SetupRequest): Promise<Con
     `  config:     ${home}`,
     '',
     fromArgv
-      ? 'The enrollment key is single-use and now spent. It is in your shell history: next time, `canopy-node setup -` reads it from stdin instead.'
-      : 'The enrollment key is single-use and now spent.',
+      ? 'The enrollment key is now in your shell history and sets up any machine until it is revoked on the Nodes page: next time, `canopy-node setup -` reads it from stdin instead.'
+      : 'Keep the enrollment key secret, or revoke it on the Nodes page once your machines are set up.',
     runningPid(homePaths(home).pid)
       ? `canopy-node is running from this home (pid ${runningPid(homePaths(home).pid)}): restart it to use the new registration.`
       : 'Next: `canopy-node connect` runs the node in this terminal. (Service mode, `canopy-node install`, comes in the next release.)',
