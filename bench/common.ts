@@ -1,7 +1,7 @@
 // Shared helpers for the benchmarks: spawning canopy-cloud, waiting for /healthz, stats, machine info.
 // Everything talks to 127.0.0.1 only.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,12 @@ const CLOUD_ENV_KEYS = [
   'RATE_LIMIT_LOGIN_MAX',
   'RATE_LIMIT_SIGNUP_MAX',
   'RATE_LIMIT_PASSWORD_RESET_MAX',
+  'RATE_LIMIT_REGISTER_MAX',
+  'REDIS_KEY_PREFIX',
+  'AGENT_SESSION_TTL_S',
+  'AGENT_PING_INTERVAL_S',
+  'AGENT_IDLE_TIMEOUT_S',
+  'AGENT_QUEUE_MAX',
 ];
 
 export function cloudEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
@@ -264,4 +270,89 @@ export function intOption(value: string | undefined, name: string, fallback: num
     throw new Error(`--${name} must be an integer from 1 to ${max} (got "${value}")`);
   }
   return n;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Builds, /proc and limits (Linux)
+
+/** Newest modification time (ms) of the files under `paths` (directories are walked; node_modules skipped). */
+function newestMtime(paths: string[]): number {
+  let newest = 0;
+  const visit = (p: string) => {
+    if (!existsSync(p)) return;
+    const stat = statSync(p);
+    if (stat.isDirectory()) {
+      for (const entry of readdirSync(p)) if (entry !== 'node_modules' && entry !== 'dist') visit(path.join(p, entry));
+    } else {
+      newest = Math.max(newest, stat.mtimeMs);
+    }
+  };
+  for (const p of paths) visit(p);
+  return newest;
+}
+
+/**
+ * Runs `npm run build -w <workspace>` when `distFile` is missing or older than any of `sources` (relative to
+ * the repository). Returns what it did, for the report.
+ */
+export function ensureBuilt(workspace: string, distFile: string, sources: string[]): string {
+  const dist = path.join(REPO_ROOT, distFile);
+  const missing = !existsSync(dist);
+  const newest = newestMtime(sources.map((s) => path.join(REPO_ROOT, s)));
+  if (!missing && statSync(dist).mtimeMs >= newest) return `${distFile} is up to date`;
+  const why = missing ? 'missing' : 'older than its sources';
+  const started = performance.now();
+  const result = spawnSync('npm', ['run', 'build', '-w', workspace], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, npm_config_offline: 'true' },
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `npm run build -w ${workspace} failed (${result.error?.message ?? `exit ${result.status}`}):\n` +
+        `${result.stdout}\n${result.stderr}`.slice(-4000),
+    );
+  }
+  return `${distFile} was ${why}: built with \`npm run build -w ${workspace}\` in ${fmt((performance.now() - started) / 1000)} s`;
+}
+
+/** VmRSS of a process in KiB (from /proc/<pid>/status), or NaN when it cannot be read. */
+export function rssKiB(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] ? Number(match[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** utime + stime of a process in clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
+export function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces: split after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Clock ticks per second (getconf CLK_TCK; 100 on Linux when it cannot be asked). */
+export function clockTicksPerSecond(): number {
+  const result = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 5000 });
+  const n = Number(result.stdout?.trim());
+  return Number.isInteger(n) && n > 0 ? n : 100;
+}
+
+/** The soft and hard limits on open files of this process (what `ulimit -n` shows), children inherit it. */
+export function openFilesLimit(): { soft: number; hard: number } {
+  try {
+    const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    const parse = (v: string | undefined) => (v === 'unlimited' ? Number.POSITIVE_INFINITY : Number(v));
+    return { soft: parse(line?.[1]), hard: parse(line?.[2]) };
+  } catch {
+    return { soft: Number.NaN, hard: Number.NaN };
+  }
 }

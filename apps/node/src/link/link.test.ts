@@ -228,6 +228,20 @@ describe('Link', () => {
     await until(() => cloud.openSockets === 0, 'the socket closed');
   });
 
+  it('reconnects within about a second of a crashed cloud returning, not at the next backoff step', async () => {
+    const { link } = makeLink();
+    link.start();
+    await until(() => link.status().state === 'CONNECTED', 'CONNECTED');
+    cloud.crash();
+    await until(() => link.status().state === 'RECONNECTING', 'RECONNECTING');
+    // Down for 12 s of link time: attempts at ~1, 3 and 7 s fail; the backoff would try next at ~15 s.
+    await new Promise((r) => setTimeout(r, 12_000 / FACTOR));
+    cloud.down = false;
+    const back = clock.now();
+    await until(() => link.status().state === 'CONNECTED', 'CONNECTED again');
+    expect(clock.now() - back).toBeLessThan(2000);
+  });
+
   it('detects a server that stops answering pings and reconnects', async () => {
     const { link, states } = makeLink({ pingIntervalMs: 10_000, pongTimeoutMs: 5000 });
     link.start();

@@ -12,6 +12,7 @@ import { AttemptLimiter, reconnectDelay } from './backoff';
 import { type Clock, systemClock } from './clock';
 import { errorText } from './http';
 import { Poller } from './poller';
+import { ReturnProbe } from './probe';
 import { AgentSocket, type SocketClose } from './socket';
 import {
   initialMachine,
@@ -103,6 +104,7 @@ export class Link extends EventEmitter<LinkEvents> {
   /** The highest task cursor delivered to onTask, which is what the link acknowledges. */
   private lastCursor = 0;
   private delivering: Promise<void> = Promise.resolve();
+  private readonly probe: ReturnProbe;
   private stopping: Promise<void> | null = null;
   private readonly limiter = new AttemptLimiter();
   private readonly clock: Clock;
@@ -141,6 +143,13 @@ export class Link extends EventEmitter<LinkEvents> {
         if (await this.deliver(response.messages))
           this.lastCursor = Math.max(this.lastCursor, response.cursor);
       },
+    });
+    this.probe = new ReturnProbe({
+      clock: this.clock,
+      random: this.random,
+      readyUrl: `${options.cloudUrl.replace(/\/+$/, '')}/readyz`,
+      fetch: options.fetch ?? globalThis.fetch,
+      onUp: () => this.cloudIsBack(),
     });
     this.updates = new UpdateQueue({
       clock: this.clock,
@@ -258,6 +267,7 @@ export class Link extends EventEmitter<LinkEvents> {
         this.openSocket();
         return;
       case 'CONNECTED':
+        this.probe.reset();
         this.clearAttempt();
         this.poller.stop();
         this.updates.wake();
@@ -266,6 +276,7 @@ export class Link extends EventEmitter<LinkEvents> {
       case 'POLLING': {
         if (previous.state === 'CONNECTED') this.dropSocket();
         if (next.state === 'POLLING' && previous.state !== 'POLLING') {
+          this.probe.reset();
           this.poller.start();
           this.updates.wake();
           void this.beat();
@@ -292,6 +303,7 @@ export class Link extends EventEmitter<LinkEvents> {
   }
 
   private teardown(error: Error): void {
+    this.probe.reset();
     this.clearAttempt();
     this.clearTimer(this.heartbeatTimer);
     this.heartbeatTimer = null;
@@ -387,6 +399,16 @@ export class Link extends EventEmitter<LinkEvents> {
     else this.dispatch({ type: 'ws_closed', code: close.code, detail: close.detail });
     // Whatever the machine made of it, a link that should be retrying always has an attempt scheduled.
     this.scheduleAttempt(false);
+    if (close.unreachable && this.machine.state === 'RECONNECTING') this.probe.watch();
+    else this.probe.pause();
+  }
+
+  /** The probe saw the cloud answer: attempt now instead of at the next backoff step. */
+  private cloudIsBack(): void {
+    if (this.machine.state !== 'RECONNECTING' || this.socket) return;
+    if (this.limiter.waitMs(this.clock.now()) > 0) return;
+    this.log.info('the cloud answers again; reconnecting now');
+    this.openSocket();
   }
 
   private scheduleAttempt(immediately: boolean): void {

@@ -29,6 +29,11 @@ export type SocketClose = {
   refusedWith: ErrorCode | null;
   /** Closed by us because no pong came back in time. */
   stale: boolean;
+  /**
+   * The cloud could not be reached or vanished mid-connection (no HTTP answer, or an abnormal close): the
+   * kind of failure after which the link watches for the cloud's return.
+   */
+  unreachable: boolean;
 };
 
 export type SocketHandlers = {
@@ -218,15 +223,17 @@ export class AgentSocket {
         detail: `the cloud refused the WebSocket with HTTP ${refusal.status}${what ? ` (${what})` : ''}`,
         refusedWith: refusal.code,
         stale: false,
+        unreachable: false,
       };
     } else if (this.stale) {
-      close = { code: 1006, detail: 'no pong in time', refusedWith: null, stale: true };
+      close = { code: 1006, detail: 'no pong in time', refusedWith: null, stale: true, unreachable: false };
     } else if (this.ending) {
-      close = { code, detail: this.ending, refusedWith: null, stale: false };
+      close = { code, detail: this.ending, refusedWith: null, stale: false, unreachable: false };
     } else if (!this.wasOpen) {
-      close = { code: null, detail: this.lastError ?? 'could not connect', refusedWith: null, stale: false };
+      const detail = this.lastError ?? 'could not connect';
+      close = { code: null, detail, refusedWith: null, stale: false, unreachable: true };
     } else {
-      close = { code, detail: reason, refusedWith: null, stale: false };
+      close = { code, detail: reason, refusedWith: null, stale: false, unreachable: code === 1006 };
     }
     this.handlers.onClose(close);
   }

@@ -45,6 +45,8 @@ export class FakeCloud {
   // ---- knobs ----
   /** Refuse this many upcoming upgrades with 503. */
   refuseUpgrades = 0;
+  /** Down: every connection is cut before any HTTP answer (the cloud process is gone). */
+  down = false;
   /** Refuse every upgrade with 503. */
   refuseAll = false;
   /** The agent token is revoked: upgrades and refreshes get 401 AGENT_TOKEN_INVALID. */
@@ -150,6 +152,10 @@ export class FakeCloud {
   // ---- WebSocket ----
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.down) {
+      socket.destroy();
+      return;
+    }
     this.upgrades.push(record(req));
     if (this.refuseAll || this.refuseUpgrades > 0) {
       this.refuseUpgrades = Math.max(0, this.refuseUpgrades - 1);
@@ -220,7 +226,21 @@ export class FakeCloud {
 
   // ---- HTTP ----
 
+  /** The cloud dies: open sockets drop abnormally (1006) and nothing answers until `down` is false. */
+  crash(): void {
+    this.down = true;
+    for (const ws of this.sockets) ws.terminate();
+  }
+
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.down) {
+      req.socket.destroy();
+      return;
+    }
+    if (req.url === '/readyz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ready":true}');
+      return;
+    }
     this.requests.push(record(req));
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const body = await readJson(req);

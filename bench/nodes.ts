@@ -1,0 +1,1260 @@
+// N simulated nodes against a real canopy-cloud process: `node --import tsx bench/nodes.ts --help`.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { AttemptLimiter, BACKOFF_CAP_MS, backoffDelay, CAP_ATTEMPT } from '../apps/node/src/link/backoff';
+import {
+  assertLoopback,
+  clockTicksPerSecond,
+  cloudEnv,
+  cpuTicks,
+  ensureBuilt,
+  fmt,
+  freePort,
+  intOption,
+  openFilesLimit,
+  percentile,
+  printMachine,
+  REPO_ROOT,
+  round1,
+  rssKiB,
+  type Server,
+  sleep,
+  spawnServer,
+  stopServer,
+  Tail,
+  waitHealthy,
+} from './common';
+
+const HELP = `Usage: node --import tsx bench/nodes.ts [options]   (or: npm run bench:nodes -- [options])
+
+Starts canopy-cloud on 127.0.0.1 and simulates N nodes in this one process, each a raw WebSocket client of
+/ws/agent speaking the real protocol (welcome, 30 s heartbeats over HTTP, pongs, close codes). Measures the
+cloud's memory per connected node and CPU while they heartbeat, then SIGKILLs the cloud, restarts it and times
+the reconnect storm (the nodes use canopy-node's own backoff), then the idle RSS of one real canopy-node
+daemon. Everything stays on 127.0.0.1. Exits 1 on any error.
+
+  --backend embedded|postgres  embedded: PGlite + in-process engine (default). postgres: a fresh database
+                               canopy_bench_<random> through DATABASE_URL (default
+                               postgres://postgres@127.0.0.1:5432/test, dropped afterwards) and Redis at
+                               REDIS_URL (default redis://127.0.0.1:6379) with REDIS_KEY_PREFIX
+                               canopy-bench-<random>: (its keys are deleted afterwards)
+  --nodes N                    simulated nodes (default 2000, max 10000 and within \`ulimit -n\`)
+  --settle-s S                 measured window with all N connected and heartbeating (default 60, max 600)
+  --register-concurrency C     concurrent POST /agents/register (default 20, max 100)
+  --connect-concurrency C      concurrent first connections (default 50, max 1000)
+  --storm-timeout-s S          bound on the wait for all N to reconnect after the restart (default 180)
+  --daemon-idle-s S            idle time of the real canopy-node daemon before its RSS is read (default 30)
+  --no-daemon                  skip the real canopy-node daemon step
+`;
+
+/** The node's own timings (apps/node/src/link/link.ts). */
+const HEARTBEAT_INTERVAL_MS = 30_000;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const WELCOME_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const WARMUP_NODES = 20;
+/** Everything stops after this long, whatever happens (the default run takes about 4 minutes). */
+const OVERALL_LIMIT_MS = 25 * 60_000;
+const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+const NODE_BIN = path.join(REPO_ROOT, 'apps/node/bin/canopy-node.js');
+const GOALS = { kibPerNode: 20, stormS: 70, daemonMiB: 60 };
+
+type Options = {
+  backend: 'embedded' | 'postgres';
+  nodes: number;
+  settleS: number;
+  registerConcurrency: number;
+  connectConcurrency: number;
+  stormTimeoutS: number;
+  daemonIdleS: number;
+  daemon: boolean;
+};
+
+function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      backend: { type: 'string' },
+      nodes: { type: 'string' },
+      'settle-s': { type: 'string' },
+      'register-concurrency': { type: 'string' },
+      'connect-concurrency': { type: 'string' },
+      'storm-timeout-s': { type: 'string' },
+      'daemon-idle-s': { type: 'string' },
+      'no-daemon': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return undefined;
+  const backend = values.backend ?? 'embedded';
+  if (backend !== 'embedded' && backend !== 'postgres') {
+    throw new Error(`--backend must be embedded or postgres (got "${backend}")`);
+  }
+  return {
+    backend,
+    nodes: intOption(values.nodes, 'nodes', 2000, 10_000),
+    settleS: intOption(values['settle-s'], 'settle-s', 60, 600),
+    registerConcurrency: intOption(values['register-concurrency'], 'register-concurrency', 20, 100),
+    connectConcurrency: intOption(values['connect-concurrency'], 'connect-concurrency', 50, 1000),
+    stormTimeoutS: intOption(values['storm-timeout-s'], 'storm-timeout-s', 180, 600),
+    daemonIdleS: intOption(values['daemon-idle-s'], 'daemon-idle-s', 30, 300),
+    daemon: !values['no-daemon'],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Small helpers
+
+/** Counts by kind, keeping the first example of each. */
+class Counter {
+  readonly map = new Map<string, { count: number; sample: string }>();
+  add(kind: string, sample = ''): void {
+    const entry = this.map.get(kind);
+    if (entry) entry.count += 1;
+    else this.map.set(kind, { count: 1, sample });
+  }
+  get total(): number {
+    let n = 0;
+    for (const { count } of this.map.values()) n += count;
+    return n;
+  }
+  toJSON(): Record<string, number> {
+    return Object.fromEntries([...this.map].map(([kind, { count }]) => [kind, count]));
+  }
+  print(label: string): void {
+    for (const [kind, { count, sample }] of this.map) {
+      const example = sample ? ` (e.g. ${sample.replace(/\s+/g, ' ').slice(0, 200)})` : '';
+      console.log(`  ${label}: ${count} × ${kind}${example}`);
+    }
+  }
+}
+
+function stats(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
+}
+const msStats = (values: number[]) => {
+  const s = stats(values);
+  return { n: s.n, p50_ms: round1(s.p50), p99_ms: round1(s.p99), max_ms: round1(s.max) };
+};
+const loadavg = () => os.loadavg().map(round1).join(' / ');
+const errText = (err: unknown): string => {
+  const e = err as { message?: string; cause?: { message?: string; code?: string } };
+  return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+};
+
+/** Polls `check` every `intervalMs` until it is true; throws after `timeoutMs` or when stopped. */
+async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stop: AbortSignal,
+  intervalMs = 100,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (stop.aborted) throw new Error('interrupted');
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Runs `work(i)` for i in [0, n) from `concurrency` workers. */
+async function pool(n: number, concurrency: number, stop: AbortSignal, work: (i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      while (next < n && !stop.aborted) await work(next++);
+    }),
+  );
+  if (stop.aborted) throw new Error('interrupted');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The cloud's log: warnings and errors (LOG_LEVEL=warn, pino JSON lines) counted by message
+
+const LEVELS: Record<number, string> = { 40: 'warn', 50: 'error', 60: 'fatal' };
+
+class CloudLog {
+  readonly lines = new Counter();
+  private partial = '';
+  phase = 'start';
+
+  attach(server: Server): void {
+    const take = (chunk: Buffer) => {
+      const text = this.partial + chunk.toString();
+      const lines = text.split('\n');
+      this.partial = (lines.pop() ?? '').slice(-65_536);
+      for (const line of lines) this.line(line);
+    };
+    server.child.stdout?.on('data', take);
+    server.child.stderr?.on('data', take);
+  }
+
+  private line(line: string): void {
+    if (!line.trim()) return;
+    let entry: { level?: number; msg?: string; err?: unknown; code?: unknown } | undefined;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      this.lines.add(`[${this.phase}] non-JSON output`, line);
+      return;
+    }
+    const level = LEVELS[entry?.level ?? 0];
+    if (!level) return;
+    const detail = entry?.code ? ` (${String(entry.code)})` : '';
+    this.lines.add(`[${this.phase}] ${level}: ${entry?.msg ?? '?'}${detail}`, line.slice(0, 400));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Cloud API (dashboard side: cookies + CSRF)
+
+class Browser {
+  private readonly cookies = new Map<string, string>();
+  private csrf: string | undefined;
+  constructor(private readonly base: string) {}
+
+  private absorb(res: Response): void {
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair = ''] = cookie.split(';');
+      const eq = pair.indexOf('=');
+      if (eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+  }
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  async request(method: string, route: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    if (method !== 'GET' && !this.csrf) {
+      const got = await this.request('GET', '/api/v1/auth/csrf');
+      this.csrf = (got.json as { csrf_token?: string }).csrf_token;
+      if (got.status !== 200 || !this.csrf) throw new Error(`GET /api/v1/auth/csrf answered ${got.status}`);
+    }
+    const headers: Record<string, string> = { cookie: this.cookieHeader() };
+    if (method !== 'GET') headers['x-csrf-token'] = this.csrf ?? '';
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.base}${route}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    this.absorb(res);
+    const text = await res.text();
+    // Signing up or in rotates the session: the next unsafe request fetches a token for the new one.
+    if (/\/auth\/(signup|login|logout)$/.test(route)) this.csrf = undefined;
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {}
+    return { status: res.status, json };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The simulated nodes
+
+type Sim = {
+  i: number;
+  hostname: string;
+  fingerprint: string;
+  agentId: string;
+  agentToken: string;
+  ws: WebSocket | null;
+  session: string | null;
+  welcomed: boolean;
+  /** Failed attempts since the last welcome (canopy-node's consecutiveFailures). */
+  failures: number;
+  /** Closed with 4000: canopy-node retries only at the backoff cap until the next welcome. */
+  replaced: boolean;
+  limiter: AttemptLimiter;
+  retryTimer: NodeJS.Timeout | null;
+  heartbeatTimer: NodeJS.Timeout | null;
+  /** Set when the node must not reconnect (the benchmark closes it, or the cloud revoked it). */
+  stopped: boolean;
+  startedAt: number;
+  lastWelcomeAt: number;
+  /** WebSocket attempts since the counter was last reset (the storm resets it). */
+  attempts: number;
+};
+
+type PhaseName = 'warm-up' | 'connect' | 'settle' | 'down' | 'storm' | 'after' | 'closing';
+
+type PhaseStats = {
+  /** Failed WebSocket attempts by kind (socket error code, HTTP status of a refused upgrade, timeouts). */
+  attemptErrors: Counter;
+  /** Closes of welcomed connections by code. */
+  closes: Counter;
+  /** Anything else that went wrong (unexpected frames, …). */
+  other: Counter;
+  heartbeatErrors: Counter;
+  heartbeatMs: number[];
+  /** Heartbeats not sent because the node had no welcomed connection at that moment. */
+  heartbeatsSkipped: number;
+  /** From the start of an attempt to its welcome. */
+  connectMs: number[];
+};
+
+const newPhase = (): PhaseStats => ({
+  attemptErrors: new Counter(),
+  closes: new Counter(),
+  other: new Counter(),
+  heartbeatErrors: new Counter(),
+  heartbeatMs: [],
+  heartbeatsSkipped: 0,
+  connectMs: [],
+});
+
+class Herd {
+  phase: PhaseName = 'warm-up';
+  readonly phases = new Map<PhaseName, PhaseStats>();
+  heartbeatsOn = false;
+  /** Heartbeat slots: node i beats at epoch + i/N · 30 s + k · 30 s, so beats arrive evenly. */
+  epoch = performance.now();
+  connected = 0;
+
+  constructor(
+    readonly sims: Sim[],
+    private readonly wsUrl: string,
+    private readonly httpBase: string,
+  ) {}
+
+  stats(phase: PhaseName = this.phase): PhaseStats {
+    let s = this.phases.get(phase);
+    if (!s) {
+      s = newPhase();
+      this.phases.set(phase, s);
+    }
+    return s;
+  }
+
+  /** One WebSocket attempt, like canopy-node's AgentSocket; resolves true on welcome, false on failure. */
+  attempt(sim: Sim): Promise<boolean> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (ok: boolean) => {
+        if (!settled) {
+          settled = true;
+          resolve(ok);
+        }
+      };
+      sim.limiter.record(Date.now());
+      sim.attempts += 1;
+      const started = performance.now();
+      const ws = new WebSocket(this.wsUrl, {
+        headers: { authorization: `Bearer ${sim.agentToken}`, 'x-canopy-fingerprint': sim.fingerprint },
+        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+        followRedirects: false,
+      });
+      sim.ws = ws;
+      sim.welcomed = false;
+      let failure: string | null = null;
+      let failureSample = '';
+      let refusedFor: string | null = null;
+      let welcomeTimer: NodeJS.Timeout | undefined;
+
+      ws.on('unexpected-response', (req, res) => {
+        const status = res.statusCode ?? 0;
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (body.length < 4096) body += chunk;
+        });
+        let done = false;
+        const end = () => {
+          if (done) return;
+          done = true;
+          let code = '';
+          try {
+            code = String((JSON.parse(body) as { code?: string }).code ?? '');
+          } catch {}
+          failure = `upgrade refused: HTTP ${status}${code ? ` ${code}` : ''}`;
+          failureSample = body;
+          refusedFor = code;
+          req.destroy();
+          ws.terminate();
+        };
+        res.on('end', end);
+        res.on('error', end);
+        res.on('aborted', end);
+        setTimeout(end, HANDSHAKE_TIMEOUT_MS).unref();
+      });
+      ws.on('open', () => {
+        welcomeTimer = setTimeout(() => {
+          failure = `no welcome within ${WELCOME_TIMEOUT_MS / 1000} s of the upgrade`;
+          ws.terminate();
+        }, WELCOME_TIMEOUT_MS);
+      });
+      ws.on('message', (data, isBinary) => {
+        let message: { type?: string; token?: string } | undefined;
+        try {
+          message = isBinary ? undefined : JSON.parse(data.toString());
+        } catch {}
+        if (message?.type === 'welcome' && !sim.welcomed && typeof message.token === 'string') {
+          clearTimeout(welcomeTimer);
+          sim.welcomed = true;
+          sim.session = message.token;
+          sim.failures = 0;
+          sim.replaced = false;
+          sim.lastWelcomeAt = performance.now();
+          this.connected += 1;
+          this.stats().connectMs.push(sim.lastWelcomeAt - started);
+          if (this.heartbeatsOn) this.startHeartbeats(sim);
+          finish(true);
+        } else {
+          this.stats().other.add(`unexpected frame ${message?.type ?? '(not JSON)'}`, data.toString());
+        }
+      });
+      ws.on('error', (err: Error & { code?: string }) => {
+        if (failure) return;
+        failure = /handshake has timed out/i.test(err.message)
+          ? `WebSocket handshake timeout (${HANDSHAKE_TIMEOUT_MS / 1000} s)`
+          : err.code
+            ? `socket error ${err.code}`
+            : `socket error: ${err.message}`;
+        failureSample = err.message;
+      });
+      ws.on('close', (code, reasonBuffer) => {
+        clearTimeout(welcomeTimer);
+        if (sim.ws === ws) sim.ws = null;
+        const wasWelcomed = sim.welcomed;
+        sim.welcomed = false;
+        const reason = reasonBuffer.toString();
+        if (wasWelcomed) {
+          this.connected -= 1;
+          this.stats().closes.add(`close ${code}${reason ? ` ${reason}` : ''}`);
+        } else {
+          this.stats().attemptErrors.add(failure ?? `closed ${code} before the welcome`, failureSample);
+        }
+        finish(false);
+        if (sim.stopped) return;
+        // canopy-node's reaction (apps/node/src/link/state-machine.ts, link.ts).
+        if (
+          code === 4003 ||
+          refusedFor === 'AGENT_TOKEN_INVALID' ||
+          refusedFor === 'AGENT_FINGERPRINT_MISMATCH'
+        ) {
+          sim.stopped = true;
+          this.stats().other.add('node needs re-enrollment (4003 or refused credential): it stops');
+          return;
+        }
+        if (wasWelcomed) {
+          sim.failures = 0;
+          sim.replaced = code === 4000;
+        } else {
+          sim.failures += 1;
+          sim.replaced ||= code === 4000;
+        }
+        const backoff = backoffDelay(sim.replaced ? CAP_ATTEMPT : sim.failures + 1);
+        const delay = Math.max(backoff, sim.limiter.waitMs(Date.now()));
+        sim.retryTimer = setTimeout(() => {
+          sim.retryTimer = null;
+          if (!sim.stopped) void this.attempt(sim);
+        }, delay);
+      });
+    });
+  }
+
+  private startHeartbeats(sim: Sim): void {
+    if (sim.heartbeatTimer) return;
+    const schedule = () => {
+      const now = performance.now();
+      const slot = this.epoch + (sim.i / this.sims.length) * HEARTBEAT_INTERVAL_MS;
+      const k = Math.floor((now - slot) / HEARTBEAT_INTERVAL_MS) + 1;
+      sim.heartbeatTimer = setTimeout(
+        () => {
+          if (sim.stopped) return;
+          schedule();
+          void this.beat(sim);
+        },
+        Math.max(0, slot + k * HEARTBEAT_INTERVAL_MS - now),
+      );
+    };
+    schedule();
+  }
+
+  /** POST /api/v1/agents/heartbeat with the session token of the current welcome (keep-alive fetch). */
+  private async beat(sim: Sim): Promise<void> {
+    const phase = this.stats();
+    if (!sim.welcomed || !sim.session) {
+      phase.heartbeatsSkipped += 1;
+      return;
+    }
+    const started = performance.now();
+    try {
+      const res = await fetch(`${this.httpBase}/api/v1/agents/heartbeat`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${sim.session}`,
+          'x-canopy-fingerprint': sim.fingerprint,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          state: 'connected',
+          uptime_s: Math.round((performance.now() - sim.startedAt) / 1000),
+        }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      const text = await res.text();
+      if (res.status === 200) phase.heartbeatMs.push(performance.now() - started);
+      else phase.heartbeatErrors.add(`heartbeat HTTP ${res.status}`, text);
+    } catch (err) {
+      phase.heartbeatErrors.add(`heartbeat network error ${errText(err)}`, String(err));
+    }
+  }
+
+  /** Closes every connection (1000) and stops all timers; terminates what has not closed within 10 s. */
+  async close(): Promise<void> {
+    for (const sim of this.sims) {
+      sim.stopped = true;
+      if (sim.retryTimer) clearTimeout(sim.retryTimer);
+      if (sim.heartbeatTimer) clearTimeout(sim.heartbeatTimer);
+      sim.retryTimer = null;
+      sim.heartbeatTimer = null;
+      sim.ws?.close(1000, 'benchmark done');
+    }
+    const deadline = performance.now() + 10_000;
+    while (this.sims.some((s) => s.ws) && performance.now() < deadline) await sleep(50);
+    for (const sim of this.sims) sim.ws?.terminate();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Backends (postgres: a fresh database; Redis under a prefix of its own)
+
+type Cleanup = Array<{ what: string; run: () => Promise<void> }>;
+
+async function createPostgresDatabase(cleanup: Cleanup) {
+  const adminUrl = process.env.DATABASE_URL || DEFAULT_PG_URL;
+  assertLoopback(adminUrl, 'DATABASE_URL');
+  const name = `canopy_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  let version = '';
+  try {
+    version = String((await admin.query('SHOW server_version')).rows[0]?.server_version ?? '');
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  cleanup.push({
+    what: `drop database ${name}`,
+    run: async () => {
+      const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, version };
+}
+
+async function redisPrefix(cleanup: Cleanup) {
+  const url = process.env.REDIS_URL || DEFAULT_REDIS_URL;
+  assertLoopback(url, 'REDIS_URL');
+  const prefix = `canopy-bench-${randomBytes(4).toString('hex')}:`;
+  const connect = async () => {
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: 5000,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
+    redis.on('error', () => {});
+    await redis.connect();
+    return redis;
+  };
+  const redis = await connect();
+  let version = '';
+  try {
+    version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '';
+  } finally {
+    await redis.quit();
+  }
+  cleanup.push({
+    what: `delete Redis keys ${prefix}*`,
+    run: async () => {
+      const r = await connect();
+      try {
+        let cursor = '0';
+        let deleted = 0;
+        do {
+          const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          if (keys.length > 0) deleted += await r.del(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+        console.log(`cleanup:     deleted ${deleted} Redis key(s) under ${prefix}`);
+      } finally {
+        await r.quit();
+      }
+    },
+  });
+  return { url, prefix, version };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One real canopy-node daemon
+
+type Child = { child: ChildProcess; output: Tail; exited: Promise<number | null> };
+
+function spawnNode(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Child {
+  const child = spawn(process.execPath, [NODE_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const output = new Tail();
+  child.stdout?.on('data', (d: Buffer) => output.push(d));
+  child.stderr?.on('data', (d: Buffer) => output.push(d));
+  child.stdin?.end(stdin ?? '');
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', (err) => {
+      output.push(`spawn error: ${err.message}\n`);
+      resolve(null);
+    });
+  });
+  return { child, output, exited };
+}
+
+async function stopChild(c: Child, graceMs = 10_000): Promise<number | null> {
+  if (c.child.exitCode !== null || c.child.signalCode !== null) return c.child.exitCode;
+  c.child.kill('SIGTERM');
+  const timer = setTimeout(() => c.child.kill('SIGKILL'), graceMs);
+  const code = await c.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+async function measureDaemon(cloudUrl: string, idleS: number, cleanup: Cleanup, browser: Browser, stop: AbortSignal) {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'canopy-bench-node-'));
+  cleanup.push({ what: `remove ${root}`, run: () => rm(root, { recursive: true, force: true }) });
+  const home = path.join(root, 'node-home');
+  const userHome = path.join(root, 'user-home');
+  const {
+    CANOPY_NODE_HOME: _h,
+    CANOPY_NODE_CREDENTIAL_STORE: _c,
+    DBUS_SESSION_BUS_ADDRESS: _d,
+    ...inherited
+  } = process.env;
+  const env: NodeJS.ProcessEnv = {
+    ...inherited,
+    CANOPY_NODE_HOME: home,
+    HOME: userHome,
+    CANOPY_NODE_CREDENTIAL_STORE: 'file',
+    NO_COLOR: '1',
+  };
+  const key = await browser.request('POST', '/api/v1/agents/enrollment-keys', { label: 'bench daemon' });
+  const secret = (key.json as { secret?: string }).secret;
+  if (key.status !== 201 || !secret) throw new Error(`POST /agents/enrollment-keys answered ${key.status}`);
+
+  const setup = spawnNode(['setup', '-', '--cloud', cloudUrl], env, `${secret}\n`);
+  const timer = setTimeout(() => setup.child.kill('SIGKILL'), 60_000);
+  const setupCode = await setup.exited;
+  clearTimeout(timer);
+  if (setupCode !== 0) throw new Error(`canopy-node setup exited ${setupCode}:\n${setup.output}`);
+
+  const healthPort = await freePort();
+  const configFile = path.join(home, 'config.json');
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+  config.healthPort = healthPort;
+  await writeFile(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
+
+  const started = performance.now();
+  const daemon = spawnNode(['daemon'], env);
+  cleanup.push({
+    what: 'stop the canopy-node daemon',
+    run: async () => {
+      await stopChild(daemon);
+    },
+  });
+  const pid = daemon.child.pid ?? 0;
+  let lastHealth = 'no answer yet';
+  await waitUntil(
+    'the canopy-node daemon to report connected on /health',
+    async () => {
+      if (daemon.child.exitCode !== null) throw new Error(`canopy-node daemon exited:\n${daemon.output}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${healthPort}/health`, { signal: AbortSignal.timeout(2000) });
+        const body = (await res.json()) as { connection?: string };
+        lastHealth = JSON.stringify(body);
+        return body.connection === 'connected';
+      } catch (err) {
+        lastHealth = errText(err);
+        return false;
+      }
+    },
+    30_000,
+    stop,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message} (last: ${lastHealth})\n${daemon.output}`);
+  });
+  const connectedMs = performance.now() - started;
+  const rssConnected = rssKiB(pid);
+  console.log(
+    `daemon:      canopy-node daemon (pid ${pid}) connected ${fmt(connectedMs / 1000)} s after spawn, ` +
+      `RSS ${fmt(rssConnected / 1024)} MiB; idle for ${idleS} s …`,
+  );
+  const samples: number[] = [];
+  const idleEnd = performance.now() + idleS * 1000;
+  while (performance.now() < idleEnd) {
+    if (stop.aborted) throw new Error('interrupted');
+    if (daemon.child.exitCode !== null) throw new Error(`canopy-node daemon exited:\n${daemon.output}`);
+    await sleep(Math.min(5000, Math.max(0, idleEnd - performance.now())));
+    samples.push(rssKiB(pid));
+  }
+  const health = (await (await fetch(`http://127.0.0.1:${healthPort}/health`)).json()) as {
+    connection?: string;
+    reconnects?: number;
+  };
+  const rssIdle = rssKiB(pid);
+  const code = await stopChild(daemon);
+  return {
+    connected_s: round1(connectedMs / 1000),
+    rss_connected_mib: round1(rssConnected / 1024),
+    rss_idle_mib: round1(rssIdle / 1024),
+    rss_idle_max_mib: round1(Math.max(rssIdle, ...samples) / 1024),
+    connection_after_idle: health.connection ?? '?',
+    reconnects: health.reconnects ?? -1,
+    exit_code: code,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Main
+
+async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
+  const date = new Date().toISOString();
+  console.log(`Canopy nodes benchmark (bench/nodes.ts), ${date}`);
+  const m = printMachine();
+  const limit = openFilesLimit();
+  console.log(
+    `ulimit -n:   ${limit.soft} (hard ${limit.hard}); each simulated node holds 1 socket here and 1 in the cloud`,
+  );
+  const N = options.nodes;
+  if (!(N + 512 <= limit.soft)) {
+    throw new Error(
+      `--nodes ${N} needs about ${N + 512} open files per process but \`ulimit -n\` is ${limit.soft}: ` +
+        'lower --nodes or raise the limit',
+    );
+  }
+  console.log(
+    `build:       ${ensureBuilt('@canopy/cloud', 'apps/cloud/dist/cli.js', [
+      'apps/cloud/src',
+      'apps/cloud/build.mjs',
+      'apps/cloud/package.json',
+      'packages/protocol/src',
+    ])}`,
+  );
+  if (options.daemon) {
+    console.log(
+      `build:       ${ensureBuilt('@canopy/node', 'apps/node/dist/cli.js', [
+        'apps/node/src',
+        'apps/node/build.mjs',
+        'apps/node/pack.mjs',
+        'apps/node/package.json',
+        'packages/protocol/src',
+      ])}`,
+    );
+  }
+  const ticksPerS = clockTicksPerSecond();
+
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'canopy-bench-nodes-'));
+  cleanup.push({ what: `remove ${dataDir}`, run: () => rm(dataDir, { recursive: true, force: true }) });
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    PORT: String(port),
+    PUBLIC_URL: base,
+    CANOPY_DATA_DIR: dataDir,
+    RATE_LIMIT_REGISTER_MAX: '100000',
+    RATE_LIMIT_SIGNUP_MAX: '1000',
+  };
+  let backendLabel = 'embedded (PGlite in CANOPY_DATA_DIR + in-process stream engine)';
+  if (options.backend === 'postgres') {
+    const database = await createPostgresDatabase(cleanup);
+    const redis = await redisPrefix(cleanup);
+    env.DATABASE_URL = database.url;
+    env.REDIS_URL = redis.url;
+    env.REDIS_KEY_PREFIX = redis.prefix;
+    backendLabel =
+      `postgres (PostgreSQL ${database.version}, fresh database ${database.name}) + ` +
+      `Redis ${redis.version} (REDIS_KEY_PREFIX ${redis.prefix})`;
+  }
+  console.log(`backend:     ${backendLabel}`);
+
+  const log = new CloudLog();
+  let server: Server = spawnServer({ env: cloudEnv(env), port });
+  log.attach(server);
+  cleanup.push({
+    what: 'stop the cloud',
+    run: async () => {
+      const stopped = await stopServer(server);
+      if (stopped.killed) console.log('cleanup:     the cloud did not exit within 15 s of SIGTERM: SIGKILL');
+    },
+  });
+  const alive = () => server.child.exitCode === null && server.child.signalCode === null;
+  const bootStarted = performance.now();
+  const health = await waitHealthy(server, { timeoutMs: 60_000 });
+  const pid = () => server.child.pid ?? 0;
+  console.log(
+    `cloud:       pid ${pid()} on ${base}, /healthz 200 after ${fmt(performance.now() - bootStarted)} ms ` +
+      `(database=${health.checks.database.kind}, stream_engine=${health.checks.stream_engine.kind})`,
+  );
+
+  // ---- 2. a user, an enrollment key, N registrations ----
+  log.phase = 'register';
+  const suffix = randomBytes(4).toString('hex');
+  const browser = new Browser(base);
+  const signup = await browser.request('POST', '/api/v1/auth/signup', {
+    email: `bench-nodes-${suffix}@bench.canopy.localhost`,
+    password: `bench-password-${suffix}`,
+  });
+  if (signup.status !== 201) throw new Error(`signup answered ${signup.status}: ${JSON.stringify(signup.json)}`);
+  const keyReply = await browser.request('POST', '/api/v1/agents/enrollment-keys', { label: 'bench' });
+  const enrollmentKey = (keyReply.json as { secret?: string }).secret;
+  if (keyReply.status !== 201 || !enrollmentKey) {
+    throw new Error(`POST /agents/enrollment-keys answered ${keyReply.status}`);
+  }
+  const sims: Sim[] = [];
+  const registerErrors = new Counter();
+  const registerMs: number[] = [];
+  const registerStarted = performance.now();
+  await pool(N, options.registerConcurrency, stop, async (i) => {
+    const fingerprint = createHash('sha256').update(`canopy-bench-${suffix}-${i}`).digest('hex');
+    const hostname = `sim-${i}`;
+    const started = performance.now();
+    try {
+      const res = await fetch(`${base}/api/v1/agents/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          enrollment_key: enrollmentKey,
+          hostname,
+          os: 'linux (simulated by bench/nodes.ts)',
+          version: '0.0.0-bench',
+          network_interfaces: [],
+          fingerprint,
+        }),
+        signal: AbortSignal.any([stop, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
+      });
+      const text = await res.text();
+      if (res.status !== 201) {
+        registerErrors.add(`register HTTP ${res.status}`, text);
+        return;
+      }
+      registerMs.push(performance.now() - started);
+      const body = JSON.parse(text) as { agent_id: string; agent_token: string };
+      sims[i] = {
+        i,
+        hostname,
+        fingerprint,
+        agentId: body.agent_id,
+        agentToken: body.agent_token,
+        ws: null,
+        session: null,
+        welcomed: false,
+        failures: 0,
+        replaced: false,
+        limiter: new AttemptLimiter(),
+        retryTimer: null,
+        heartbeatTimer: null,
+        stopped: false,
+        startedAt: performance.now(),
+        lastWelcomeAt: 0,
+        attempts: 0,
+      };
+    } catch (err) {
+      registerErrors.add(`register network error ${errText(err)}`, String(err));
+    }
+  });
+  const registerS = (performance.now() - registerStarted) / 1000;
+  const register = msStats(registerMs);
+  console.log(
+    `register:    ${registerMs.length} nodes in ${fmt(registerS)} s (${fmt(registerMs.length / registerS)}/s, ` +
+      `concurrency ${options.registerConcurrency}), p50 ${fmt(register.p50_ms)} ms, p99 ${fmt(register.p99_ms)} ms, ` +
+      `${registerErrors.total} errors`,
+  );
+  registerErrors.print('register error');
+  if (registerErrors.total > 0 || sims.filter(Boolean).length !== N) throw new Error('registration failed');
+
+  const herd = new Herd(sims, `ws://127.0.0.1:${port}/ws/agent`, base);
+  cleanup.push({ what: 'close the simulated nodes', run: () => herd.close() });
+
+  // ---- warm-up, then the baseline ----
+  log.phase = 'warm-up';
+  const warm = sims.slice(0, Math.min(WARMUP_NODES, N));
+  await Promise.all(warm.map((sim) => herd.attempt(sim)));
+  await Promise.all(
+    warm.map(async (sim) => {
+      const res = await fetch(`${base}/api/v1/agents/heartbeat`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${sim.session}`,
+          'x-canopy-fingerprint': sim.fingerprint,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ state: 'connected', uptime_s: 0 }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      await res.text();
+      if (res.status !== 200) herd.stats().heartbeatErrors.add(`heartbeat HTTP ${res.status}`);
+    }),
+  );
+  for (const sim of warm) {
+    sim.stopped = true;
+    sim.ws?.close(1000, 'warm-up done');
+  }
+  await waitUntil('the warm-up connections to close', () => warm.every((s) => !s.ws), 10_000, stop, 20);
+  for (const sim of warm) {
+    sim.stopped = false;
+    sim.attempts = 0;
+  }
+  const warmStats = herd.stats('warm-up');
+  if (warmStats.attemptErrors.total + warmStats.heartbeatErrors.total > 0) {
+    warmStats.attemptErrors.print('warm-up error');
+    warmStats.heartbeatErrors.print('warm-up error');
+    throw new Error('the warm-up connections failed');
+  }
+  await sleep(3000);
+  const baselineSamples: number[] = [];
+  const idleTicks0 = cpuTicks(pid());
+  const idle0 = performance.now();
+  for (let k = 0; k < 3; k++) {
+    baselineSamples.push(rssKiB(pid()));
+    await sleep(1000);
+  }
+  const idleCpuPct = ((cpuTicks(pid()) - idleTicks0) / ticksPerS / ((performance.now() - idle0) / 1000)) * 100;
+  const rssBefore = baselineSamples.reduce((a, b) => a + b, 0) / baselineSamples.length;
+  console.log(
+    `baseline:    cloud RSS ${fmt(rssBefore / 1024)} MiB with ${N} nodes registered, none connected ` +
+      `(mean of 3 samples after a warm-up of ${warm.length} connections + heartbeats; ` +
+      `idle CPU ${fmt(idleCpuPct)} %); load avg ${loadavg()}`,
+  );
+
+  // ---- 3. connect all N ----
+  herd.phase = 'connect';
+  log.phase = 'connect';
+  herd.heartbeatsOn = true;
+  herd.epoch = performance.now();
+  const connectStarted = performance.now();
+  await pool(N, options.connectConcurrency, stop, async (i) => {
+    await herd.attempt(sims[i] as Sim);
+  });
+  await waitUntil(`all ${N} nodes to be welcomed`, () => herd.connected === N || !alive(), 120_000, stop);
+  if (!alive()) throw new Error(`the cloud exited while the nodes connected:\n${server.output}`);
+  const connectS = (performance.now() - connectStarted) / 1000;
+  const connectPhase = herd.stats('connect');
+  const connect = msStats(connectPhase.connectMs);
+  console.log(
+    `connect:     ${herd.connected}/${N} welcomed in ${fmt(connectS)} s (concurrency ${options.connectConcurrency}); ` +
+      `upgrade → welcome p50 ${fmt(connect.p50_ms)} ms, p99 ${fmt(connect.p99_ms)} ms, max ${fmt(connect.max_ms)} ms; ` +
+      `${connectPhase.attemptErrors.total} failed attempts`,
+  );
+  connectPhase.attemptErrors.print('connect error');
+
+  // ---- 4. settle: N connected, heartbeating ----
+  herd.phase = 'settle';
+  log.phase = 'settle';
+  const settleStarted = performance.now();
+  const ticks0 = cpuTicks(pid());
+  const benchCpu0 = process.cpuUsage();
+  const rssSeries: number[] = [];
+  const minConnected = { n: herd.connected };
+  const settleEnd = settleStarted + options.settleS * 1000;
+  console.log(`settle:      ${options.settleS} s with ${herd.connected} nodes heartbeating every 30 s …`);
+  while (performance.now() < settleEnd) {
+    if (stop.aborted) throw new Error('interrupted');
+    if (!alive()) throw new Error(`the cloud exited during the settle window:\n${server.output}`);
+    await sleep(Math.min(1000, Math.max(0, settleEnd - performance.now())));
+    minConnected.n = Math.min(minConnected.n, herd.connected);
+    if (rssSeries.length < Math.floor((performance.now() - settleStarted) / 5000)) rssSeries.push(rssKiB(pid()));
+  }
+  const settleWallS = (performance.now() - settleStarted) / 1000;
+  const cpuPct = ((cpuTicks(pid()) - ticks0) / ticksPerS / settleWallS) * 100;
+  const benchCpu = process.cpuUsage(benchCpu0);
+  const benchCpuPct = ((benchCpu.user + benchCpu.system) / 1e6 / settleWallS) * 100;
+  const rssAfter = rssKiB(pid());
+  const kibPerNode = (rssAfter - rssBefore) / N;
+  const settle = herd.stats('settle');
+  const heartbeats = msStats(settle.heartbeatMs);
+  const connectedAfterSettle = herd.connected;
+  const settleErrors =
+    settle.attemptErrors.total + settle.closes.total + settle.other.total + settle.heartbeatErrors.total;
+  console.log(
+    `memory:      cloud RSS ${fmt(rssBefore / 1024)} → ${fmt(rssAfter / 1024)} MiB = ` +
+      `${fmt(kibPerNode)} KiB per connected node (goal ≤ ${GOALS.kibPerNode}); RSS every 5 s: ` +
+      `${rssSeries.map((r) => fmt(r / 1024)).join(', ')} MiB`,
+  );
+  console.log(
+    `cpu:         cloud ${fmt(cpuPct)} % of one core over ${fmt(settleWallS)} s ` +
+      `(this benchmark process: ${fmt(benchCpuPct)} %); load avg ${loadavg()}`,
+  );
+  console.log(
+    `heartbeats:  ${heartbeats.n} ok in the window (${fmt(heartbeats.n / settleWallS)}/s), ` +
+      `p50 ${fmt(heartbeats.p50_ms)} ms, p99 ${fmt(heartbeats.p99_ms)} ms, max ${fmt(heartbeats.max_ms)} ms; ` +
+      `${settle.heartbeatErrors.total} errors`,
+  );
+  console.log(
+    `connected:   ${connectedAfterSettle}/${N} at the end, never fewer than ${minConnected.n}; ` +
+      `${settle.closes.total} closes, ${settle.attemptErrors.total} failed attempts, ` +
+      `${settle.other.total} other problems in the window`,
+  );
+  settle.closes.print('settle close');
+  settle.attemptErrors.print('settle error');
+  settle.heartbeatErrors.print('settle error');
+  settle.other.print('settle problem');
+
+  // ---- 5. reconnect storm ----
+  log.phase = 'storm';
+  herd.phase = 'down';
+  for (const sim of sims) sim.attempts = 0;
+  const killedAt = performance.now();
+  process.kill(pid(), 'SIGKILL');
+  await server.exited;
+  server = spawnServer({ env: cloudEnv(env), port });
+  log.attach(server);
+  const healthAgain = await waitHealthy(server, { intervalMs: 20, timeoutMs: 60_000 });
+  const healthyAt = performance.now();
+  herd.phase = 'storm';
+  console.log(
+    `storm:       cloud SIGKILLed with ${N} nodes connected, restarted (pid ${pid()}, same port and data), ` +
+      `/healthz 200 ${fmt((healthyAt - killedAt) / 1000)} s after the kill ` +
+      `(database=${healthAgain.checks.database.kind}); waiting for ${N} welcomes …`,
+  );
+  const stormDeadline = options.stormTimeoutS * 1000;
+  await waitUntil(
+    `all ${N} nodes to be welcomed again`,
+    () => sims.every((s) => s.lastWelcomeAt > killedAt && s.welcomed) || !alive(),
+    stormDeadline,
+    stop,
+    20,
+  ).catch((err: Error) => {
+    const back = sims.filter((s) => s.lastWelcomeAt > killedAt).length;
+    throw new Error(`${err.message}: ${back}/${N} back`);
+  });
+  if (!alive()) throw new Error(`the cloud exited during the reconnect storm:\n${server.output}`);
+  const allBackAt = Math.max(...sims.map((s) => s.lastWelcomeAt));
+  const stormS = (allBackAt - healthyAt) / 1000;
+  const backAfterKill = stats(sims.map((s) => s.lastWelcomeAt - killedAt));
+  const backAfterHealthy = stats(sims.map((s) => s.lastWelcomeAt - healthyAt));
+  const attemptsHist = new Map<number, number>();
+  for (const sim of sims) attemptsHist.set(sim.attempts, (attemptsHist.get(sim.attempts) ?? 0) + 1);
+  const down = herd.stats('down');
+  const storm = herd.stats('storm');
+  const stormConnect = msStats(storm.connectMs);
+  const isRefusal = (kind: string) => /HTTP (5\d\d|429)/.test(kind);
+  let refusals = 0;
+  for (const counter of [down.attemptErrors, storm.attemptErrors]) {
+    for (const [kind, { count }] of counter.map) if (isRefusal(kind)) refusals += count;
+  }
+  let refusedAfterHealthy = 0;
+  let otherStormErrors = 0;
+  for (const [kind, { count }] of storm.attemptErrors.map) {
+    if (/ECONNREFUSED/.test(kind)) refusedAfterHealthy += count;
+    else if (!isRefusal(kind)) otherStormErrors += count;
+  }
+  console.log(
+    `reconnect:   all ${N} welcomed again ${fmt(stormS)} s after /healthz answered (goal ≤ ${GOALS.stormS} s); ` +
+      `per node after /healthz: p50 ${fmt(backAfterHealthy.p50 / 1000)} s, p99 ${fmt(backAfterHealthy.p99 / 1000)} s; ` +
+      `after the kill: p50 ${fmt(backAfterKill.p50 / 1000)} s, max ${fmt(backAfterKill.max / 1000)} s`,
+  );
+  console.log(
+    `             upgrade → welcome during the storm p50 ${fmt(stormConnect.p50_ms)} ms, p99 ${fmt(stormConnect.p99_ms)} ms; ` +
+      `attempts per node: ${[...attemptsHist]
+        .sort((a, b) => a[0] - b[0])
+        .map(([a, n]) => `${a}×${n}`)
+        .join(', ')} (backoff ${[1, 2, 3, 4, 5, 6, 7].map((a) => backoffDelay(a, () => 0.5) / 1000).join(', ')} s ±0.5, cap ${BACKOFF_CAP_MS / 1000} s)`,
+  );
+  down.closes.print('closes at the kill');
+  down.attemptErrors.print('failed attempts while down (before /healthz 200)');
+  storm.attemptErrors.print('failed attempts after /healthz 200');
+  storm.closes.print('closes after /healthz 200');
+  storm.heartbeatErrors.print('heartbeat errors after /healthz 200');
+  down.heartbeatErrors.print('heartbeat errors while down');
+  storm.other.print('storm problem');
+  console.log(
+    `             refusals (5xx/429): ${refusals}; ECONNREFUSED after /healthz 200: ${refusedAfterHealthy}; ` +
+      `other failed attempts after /healthz 200: ${otherStormErrors}; ` +
+      `heartbeats skipped while a node was reconnecting: ${down.heartbeatsSkipped + storm.heartbeatsSkipped}`,
+  );
+
+  // A short look after the storm: still all connected, heartbeats fine.
+  herd.phase = 'after';
+  log.phase = 'after';
+  await sleep(5000);
+  const after = herd.stats('after');
+  const connectedAfterStorm = herd.connected;
+  const rssAfterStorm = rssKiB(pid());
+  console.log(
+    `after:       ${connectedAfterStorm}/${N} connected 5 s later, cloud RSS ${fmt(rssAfterStorm / 1024)} MiB; ` +
+      `${after.closes.total} closes, ${after.heartbeatErrors.total} heartbeat errors ` +
+      `(${msStats(after.heartbeatMs).n} ok, p50 ${fmt(msStats(after.heartbeatMs).p50_ms)} ms)`,
+  );
+  after.closes.print('after close');
+  after.heartbeatErrors.print('after error');
+  herd.phase = 'closing';
+  log.phase = 'closing';
+  await herd.close();
+
+  // ---- 6. one real canopy-node daemon ----
+  let daemon: Awaited<ReturnType<typeof measureDaemon>> | undefined;
+  if (options.daemon) {
+    log.phase = 'daemon';
+    daemon = await measureDaemon(base, options.daemonIdleS, cleanup, browser, stop);
+    console.log(
+      `daemon:      idle RSS ${fmt(daemon.rss_idle_mib)} MiB after ${options.daemonIdleS} s idle ` +
+        `(max over the idle samples ${fmt(daemon.rss_idle_max_mib)} MiB; goal ≤ ${GOALS.daemonMiB} MB); ` +
+        `still ${daemon.connection_after_idle}, ${daemon.reconnects} reconnects, exit ${daemon.exit_code} on SIGTERM`,
+    );
+  }
+
+  // ---- what the cloud logged ----
+  if (log.lines.total > 0) {
+    console.log('cloud log (warn and above, by phase and message):');
+    log.lines.print('cloud');
+  } else {
+    console.log('cloud log:   no warnings or errors');
+  }
+
+  const errors =
+    connectPhase.attemptErrors.total +
+    connectPhase.other.total +
+    connectPhase.heartbeatErrors.total +
+    settleErrors +
+    refusals +
+    refusedAfterHealthy +
+    otherStormErrors +
+    storm.heartbeatErrors.total +
+    storm.other.total +
+    after.closes.total +
+    after.heartbeatErrors.total +
+    (connectedAfterSettle === N ? 0 : 1) +
+    (connectedAfterStorm === N ? 0 : 1);
+  const goals = {
+    memory_per_node: kibPerNode <= GOALS.kibPerNode,
+    storm: stormS <= GOALS.stormS,
+    daemon_rss: daemon ? daemon.rss_idle_mib * 1.048576 <= GOALS.daemonMiB : null,
+    no_errors: errors === 0,
+  };
+  return {
+    bench: 'nodes',
+    date,
+    ...m,
+    loadavg_end: os.loadavg().map(round1),
+    ulimit_n: limit.soft,
+    backend: options.backend,
+    nodes: N,
+    register: { seconds: round1(registerS), ...register },
+    connect: { seconds: round1(connectS), ...connect },
+    settle: {
+      seconds: round1(settleWallS),
+      rss_before_mib: round1(rssBefore / 1024),
+      rss_after_mib: round1(rssAfter / 1024),
+      kib_per_node: round1(kibPerNode),
+      cpu_pct_one_core: round1(cpuPct),
+      bench_cpu_pct: round1(benchCpuPct),
+      heartbeat: heartbeats,
+      connected_end: connectedAfterSettle,
+      connected_min: minConnected.n,
+      closes: settle.closes.total,
+      errors: settleErrors,
+    },
+    storm: {
+      restart_to_healthz_s: round1((healthyAt - killedAt) / 1000),
+      all_welcomed_after_healthz_s: round1(stormS),
+      p50_after_healthz_s: round1(backAfterHealthy.p50 / 1000),
+      p99_after_healthz_s: round1(backAfterHealthy.p99 / 1000),
+      welcome_ms: stormConnect,
+      refusals_5xx_429: refusals,
+      failed_attempts_while_down: down.attemptErrors.toJSON(),
+      failed_attempts_after_healthz: storm.attemptErrors.toJSON(),
+      connected_5s_later: connectedAfterStorm,
+    },
+    daemon: daemon ?? null,
+    cloud_log_warnings: log.lines.toJSON(),
+    errors,
+    goals,
+  };
+}
+
+async function main(): Promise<number> {
+  let options: Options | undefined;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+    return 2;
+  }
+  if (!options) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (!existsSync(NODE_BIN)) throw new Error(`${NODE_BIN} is missing`);
+  const controller = new AbortController();
+  const onSignal = () => {
+    process.stderr.write('interrupted: stopping and cleaning up\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`the benchmark ran longer than ${OVERALL_LIMIT_MS / 60_000} min: stopping\n`);
+    controller.abort();
+  }, OVERALL_LIMIT_MS);
+  watchdog.unref();
+  const cleanup: Cleanup = [];
+  let summary: Awaited<ReturnType<typeof run>> | undefined;
+  let code = 1;
+  try {
+    summary = await run(options, cleanup, controller.signal);
+    code = summary.errors > 0 ? 1 : 0;
+  } catch (err) {
+    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    console.error(`nodes benchmark ${controller.signal.aborted ? 'interrupted' : `failed: ${detail}`}`);
+  } finally {
+    for (const step of cleanup.reverse()) {
+      try {
+        await step.run();
+      } catch (err) {
+        console.error(`cleanup failed (${step.what}): ${err instanceof Error ? err.message : String(err)}`);
+        code = 1;
+      }
+    }
+    clearTimeout(watchdog);
+  }
+  if (summary) {
+    const missed = Object.entries(summary.goals)
+      .filter(([, ok]) => ok === false)
+      .map(([goal]) => goal);
+    if (summary.errors > 0) console.log(`FAILED: ${summary.errors} error(s) (see above)`);
+    console.log(missed.length > 0 ? `goals missed: ${missed.join(', ')}` : 'goals: all met');
+    console.log(JSON.stringify(summary));
+  }
+  return code;
+}
+
+process.exit(await main());
