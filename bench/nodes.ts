@@ -152,6 +152,7 @@ const msStats = (values: number[]) => {
   const s = stats(values);
   return { n: s.n, p50_ms: round1(s.p50), p99_ms: round1(s.p99), max_ms: round1(s.max) };
 };
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / (values.length || Number.NaN);
 const loadavg = () => os.loadavg().map(round1).join(' / ');
 const errText = (err: unknown): string => {
   const e = err as { message?: string; cause?: { message?: string; code?: string } };
@@ -169,7 +170,8 @@ async function waitUntil(
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (stop.aborted) throw new Error('interrupted');
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await sleep(intervalMs);
   }
 }
@@ -212,7 +214,8 @@ class CloudLog {
     try {
       entry = JSON.parse(line);
     } catch {
-      this.lines.add(`[${this.phase}] non-JSON output`, line);
+      // The start-up banner is plain text; anything else plain that sounds wrong is counted.
+      if (/error|fail|warn|exception/i.test(line)) this.lines.add(`[${this.phase}] plain output`, line);
       return;
     }
     const level = LEVELS[entry?.level ?? 0];
@@ -649,7 +652,13 @@ async function stopChild(c: Child, graceMs = 10_000): Promise<number | null> {
   return code;
 }
 
-async function measureDaemon(cloudUrl: string, idleS: number, cleanup: Cleanup, browser: Browser, stop: AbortSignal) {
+async function measureDaemon(
+  cloudUrl: string,
+  idleS: number,
+  cleanup: Cleanup,
+  browser: Browser,
+  stop: AbortSignal,
+) {
   const root = await mkdtemp(path.join(os.tmpdir(), 'canopy-bench-node-'));
   cleanup.push({ what: `remove ${root}`, run: () => rm(root, { recursive: true, force: true }) });
   const home = path.join(root, 'node-home');
@@ -698,7 +707,9 @@ async function measureDaemon(cloudUrl: string, idleS: number, cleanup: Cleanup, 
     async () => {
       if (daemon.child.exitCode !== null) throw new Error(`canopy-node daemon exited:\n${daemon.output}`);
       try {
-        const res = await fetch(`http://127.0.0.1:${healthPort}/health`, { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(`http://127.0.0.1:${healthPort}/health`, {
+          signal: AbortSignal.timeout(2000),
+        });
         const body = (await res.json()) as { connection?: string };
         lastHealth = JSON.stringify(body);
         return body.connection === 'connected';
@@ -732,6 +743,11 @@ async function measureDaemon(cloudUrl: string, idleS: number, cleanup: Cleanup, 
   };
   const rssIdle = rssKiB(pid);
   const code = await stopChild(daemon);
+  // For scale: an idle `node` that has loaded nothing, on this machine.
+  const bare = spawnBareNode();
+  await sleep(2000);
+  const bareRss = rssKiB(bare.child.pid ?? 0);
+  await stopChild(bare);
   return {
     connected_s: round1(connectedMs / 1000),
     rss_connected_mib: round1(rssConnected / 1024),
@@ -740,7 +756,14 @@ async function measureDaemon(cloudUrl: string, idleS: number, cleanup: Cleanup, 
     connection_after_idle: health.connection ?? '?',
     reconnects: health.reconnects ?? -1,
     exit_code: code,
+    bare_node_rss_mib: round1(bareRss / 1024),
   };
+}
+
+function spawnBareNode(): Child {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: new Tail(), exited };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -833,7 +856,8 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     email: `bench-nodes-${suffix}@bench.canopy.localhost`,
     password: `bench-password-${suffix}`,
   });
-  if (signup.status !== 201) throw new Error(`signup answered ${signup.status}: ${JSON.stringify(signup.json)}`);
+  if (signup.status !== 201)
+    throw new Error(`signup answered ${signup.status}: ${JSON.stringify(signup.json)}`);
   const keyReply = await browser.request('POST', '/api/v1/agents/enrollment-keys', { label: 'bench' });
   const enrollmentKey = (keyReply.json as { secret?: string }).secret;
   if (keyReply.status !== 201 || !enrollmentKey) {
@@ -901,6 +925,22 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   registerErrors.print('register error');
   if (registerErrors.total > 0 || sims.filter(Boolean).length !== N) throw new Error('registration failed');
 
+  // A fresh process for the baseline: the first start (migrations) and N registrations leave garbage that the
+  // heap and allocator give back slowly, which would hide the memory of the connections. Same data, same port.
+  log.phase = 'restart';
+  const restartStarted = performance.now();
+  const stoppedForBaseline = await stopServer(server);
+  if (stoppedForBaseline.killed || stoppedForBaseline.code !== 0) {
+    throw new Error(`the cloud did not stop cleanly before the baseline:\n${server.output}`);
+  }
+  server = spawnServer({ env: cloudEnv(env), port });
+  log.attach(server);
+  await waitHealthy(server, { timeoutMs: 60_000 });
+  console.log(
+    `restart:     SIGTERM + start again (pid ${pid()}) for a clean baseline, /healthz 200 after ` +
+      `${fmt((performance.now() - restartStarted) / 1000)} s`,
+  );
+
   const herd = new Herd(sims, `ws://127.0.0.1:${port}/ws/agent`, base);
   cleanup.push({ what: 'close the simulated nodes', run: () => herd.close() });
 
@@ -939,20 +979,27 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     warmStats.heartbeatErrors.print('warm-up error');
     throw new Error('the warm-up connections failed');
   }
-  await sleep(3000);
+  // Baseline: RSS once it is steady (5 samples 1 s apart within 2 MiB), at most 30 s.
   const baselineSamples: number[] = [];
   const idleTicks0 = cpuTicks(pid());
   const idle0 = performance.now();
-  for (let k = 0; k < 3; k++) {
-    baselineSamples.push(rssKiB(pid()));
+  const steady = () => {
+    const last = baselineSamples.slice(-5);
+    return last.length === 5 && Math.max(...last) - Math.min(...last) <= 2048;
+  };
+  while (!steady() && performance.now() - idle0 < 30_000) {
+    if (stop.aborted) throw new Error('interrupted');
     await sleep(1000);
+    baselineSamples.push(rssKiB(pid()));
   }
-  const idleCpuPct = ((cpuTicks(pid()) - idleTicks0) / ticksPerS / ((performance.now() - idle0) / 1000)) * 100;
-  const rssBefore = baselineSamples.reduce((a, b) => a + b, 0) / baselineSamples.length;
+  const idleCpuPct =
+    ((cpuTicks(pid()) - idleTicks0) / ticksPerS / ((performance.now() - idle0) / 1000)) * 100;
+  const rssBefore = mean(baselineSamples.slice(-5));
   console.log(
     `baseline:    cloud RSS ${fmt(rssBefore / 1024)} MiB with ${N} nodes registered, none connected ` +
-      `(mean of 3 samples after a warm-up of ${warm.length} connections + heartbeats; ` +
-      `idle CPU ${fmt(idleCpuPct)} %); load avg ${loadavg()}`,
+      `(mean of the last 5 of ${baselineSamples.length} samples 1 s apart, ${steady() ? 'steady' : 'NOT steady'}; ` +
+      `after a warm-up of ${warm.length} connections + heartbeats; idle CPU ${fmt(idleCpuPct)} %); ` +
+      `load avg ${loadavg()}`,
   );
 
   // ---- 3. connect all N ----
@@ -991,13 +1038,14 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     if (!alive()) throw new Error(`the cloud exited during the settle window:\n${server.output}`);
     await sleep(Math.min(1000, Math.max(0, settleEnd - performance.now())));
     minConnected.n = Math.min(minConnected.n, herd.connected);
-    if (rssSeries.length < Math.floor((performance.now() - settleStarted) / 5000)) rssSeries.push(rssKiB(pid()));
+    rssSeries.push(rssKiB(pid()));
   }
   const settleWallS = (performance.now() - settleStarted) / 1000;
   const cpuPct = ((cpuTicks(pid()) - ticks0) / ticksPerS / settleWallS) * 100;
   const benchCpu = process.cpuUsage(benchCpu0);
   const benchCpuPct = ((benchCpu.user + benchCpu.system) / 1e6 / settleWallS) * 100;
-  const rssAfter = rssKiB(pid());
+  // The end of the window: the mean of its last 5 one-second samples.
+  const rssAfter = mean(rssSeries.slice(-5));
   const kibPerNode = (rssAfter - rssBefore) / N;
   const settle = herd.stats('settle');
   const heartbeats = msStats(settle.heartbeatMs);
@@ -1006,8 +1054,11 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     settle.attemptErrors.total + settle.closes.total + settle.other.total + settle.heartbeatErrors.total;
   console.log(
     `memory:      cloud RSS ${fmt(rssBefore / 1024)} → ${fmt(rssAfter / 1024)} MiB = ` +
-      `${fmt(kibPerNode)} KiB per connected node (goal ≤ ${GOALS.kibPerNode}); RSS every 5 s: ` +
-      `${rssSeries.map((r) => fmt(r / 1024)).join(', ')} MiB`,
+      `${fmt(kibPerNode)} KiB per connected node (goal ≤ ${GOALS.kibPerNode}); RSS every 5 s of the window: ` +
+      `${rssSeries
+        .filter((_, k) => k % 5 === 4)
+        .map((r) => fmt(r / 1024))
+        .join(', ')} MiB`,
   );
   console.log(
     `cpu:         cloud ${fmt(cpuPct)} % of one core over ${fmt(settleWallS)} s ` +
@@ -1087,7 +1138,9 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
       `attempts per node: ${[...attemptsHist]
         .sort((a, b) => a[0] - b[0])
         .map(([a, n]) => `${a}×${n}`)
-        .join(', ')} (backoff ${[1, 2, 3, 4, 5, 6, 7].map((a) => backoffDelay(a, () => 0.5) / 1000).join(', ')} s ±0.5, cap ${BACKOFF_CAP_MS / 1000} s)`,
+        .join(
+          ', ',
+        )} (backoff ${[1, 2, 3, 4, 5, 6, 7].map((a) => backoffDelay(a, () => 0.5) / 1000).join(', ')} s ±0.5, cap ${BACKOFF_CAP_MS / 1000} s)`,
   );
   down.closes.print('closes at the kill');
   down.attemptErrors.print('failed attempts while down (before /healthz 200)');
@@ -1128,7 +1181,8 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     console.log(
       `daemon:      idle RSS ${fmt(daemon.rss_idle_mib)} MiB after ${options.daemonIdleS} s idle ` +
         `(max over the idle samples ${fmt(daemon.rss_idle_max_mib)} MiB; goal ≤ ${GOALS.daemonMiB} MB); ` +
-        `still ${daemon.connection_after_idle}, ${daemon.reconnects} reconnects, exit ${daemon.exit_code} on SIGTERM`,
+        `still ${daemon.connection_after_idle}, ${daemon.reconnects} reconnects, exit ${daemon.exit_code} on SIGTERM; ` +
+        `for scale, a bare idle \`node -e\` here: ${fmt(daemon.bare_node_rss_mib)} MiB`,
     );
   }
 

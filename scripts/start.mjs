@@ -66,7 +66,7 @@ else if (mtime(lock) > mtime(installed))
   run('npm', ['install', '--no-audit', '--no-fund'], 'updating dependencies');
 
 // 2. Builds: the dashboard and the cloud bundle, each only when its sources are newer than its output.
-const protocol = ['packages/protocol/src', 'packages/protocol/package.json'];
+const protocol = ['packages/protocol/src', 'packages/terminal/src', 'scripts/bundle.mjs'];
 const webSources = newest([
   'apps/web/src',
   'apps/web/index.html',
