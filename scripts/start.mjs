@@ -86,6 +86,17 @@ const cloudSources = newest([
 if (cloudSources > mtime(path.join(root, 'apps/cloud/dist/cli.js'))) {
   run('npm', ['run', 'build', '-w', '@canopy/cloud'], 'building canopy-cloud');
 }
+// The node package the cloud serves at /downloads/canopy-node.tgz (the Nodes page's install step).
+const nodeSources = newest([
+  'apps/node/src',
+  'apps/node/build.mjs',
+  'apps/node/pack.mjs',
+  'apps/node/package.json',
+  ...protocol,
+]);
+if (nodeSources > mtime(path.join(root, 'apps/node/dist/canopy-node.tgz'))) {
+  run('npm', ['run', 'build', '-w', '@canopy/node'], 'building the canopy-node package');
+}
 
 // 3. Serve. Signals go to the server so Ctrl-C shuts it down cleanly.
 const server = spawn(process.execPath, [path.join(root, 'apps/cloud/bin/canopy-cloud.js'), 'serve'], {
