@@ -10,6 +10,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { AttemptLimiter, BACKOFF_CAP_MS, backoffDelay, CAP_ATTEMPT } from '../apps/node/src/link/backoff';
+import { systemClock } from '../apps/node/src/link/clock';
+import { PROBE_INTERVAL_MS, PROBE_WINDOW_MS, ReturnProbe } from '../apps/node/src/link/probe';
 import {
   assertLoopback,
   clockTicksPerSecond,
@@ -38,8 +40,8 @@ const HELP = `Usage: node --import tsx bench/nodes.ts [options]   (or: npm run b
 Starts canopy-cloud on 127.0.0.1 and simulates N nodes in this one process, each a raw WebSocket client of
 /ws/agent speaking the real protocol (welcome, 30 s heartbeats over HTTP, pongs, close codes). Measures the
 cloud's memory per connected node and CPU while they heartbeat, then SIGKILLs the cloud, restarts it and times
-the reconnect storm (the nodes use canopy-node's own backoff), then the idle RSS of one real canopy-node
-daemon. Everything stays on 127.0.0.1. Exits 1 on any error.
+the reconnect storm (the nodes use canopy-node's own backoff and return probe), then the idle RSS of one real
+canopy-node daemon. Everything stays on 127.0.0.1. Exits 1 on any error.
 
   --backend embedded|postgres  embedded: PGlite + in-process engine (default). postgres: a fresh database
                                canopy_bench_<random> through DATABASE_URL (default
@@ -53,6 +55,8 @@ daemon. Everything stays on 127.0.0.1. Exits 1 on any error.
   --storm-timeout-s S          bound on the wait for all N to reconnect after the restart (default 180)
   --daemon-idle-s S            idle time of the real canopy-node daemon before its RSS is read (default 30)
   --no-daemon                  skip the real canopy-node daemon step
+  --no-probe                   reconnect with the backoff alone, without canopy-node's return probe (GET
+                               /readyz about once a second in the first 30 s of an outage)
 `;
 
 /** The node's own timings (apps/node/src/link/link.ts). */
@@ -61,6 +65,10 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const WELCOME_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const WARMUP_NODES = 20;
+/** Heartbeats slower than this are listed by when they happened (to see bursts). */
+const SLOW_HEARTBEAT_MS = 250;
+/** After the storm, all N must stay connected this long to count as recovered. */
+const STABLE_MS = 15_000;
 /** Everything stops after this long, whatever happens (the default run takes about 4 minutes). */
 const OVERALL_LIMIT_MS = 25 * 60_000;
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -77,6 +85,7 @@ type Options = {
   stormTimeoutS: number;
   daemonIdleS: number;
   daemon: boolean;
+  probe: boolean;
 };
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -92,6 +101,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'storm-timeout-s': { type: 'string' },
       'daemon-idle-s': { type: 'string' },
       'no-daemon': { type: 'boolean' },
+      'no-probe': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -109,6 +119,7 @@ function parseOptions(argv: string[]): Options | undefined {
     stormTimeoutS: intOption(values['storm-timeout-s'], 'storm-timeout-s', 180, 600),
     daemonIdleS: intOption(values['daemon-idle-s'], 'daemon-idle-s', 30, 300),
     daemon: !values['no-daemon'],
+    probe: !values['no-probe'],
   };
 }
 
@@ -131,9 +142,9 @@ class Counter {
   toJSON(): Record<string, number> {
     return Object.fromEntries([...this.map].map(([kind, { count }]) => [kind, count]));
   }
-  print(label: string): void {
+  print(label: string, sampleChars = 200): void {
     for (const [kind, { count, sample }] of this.map) {
-      const example = sample ? ` (e.g. ${sample.replace(/\s+/g, ' ').slice(0, 200)})` : '';
+      const example = sample ? ` (e.g. ${sample.replace(/\s+/g, ' ').slice(0, sampleChars)})` : '';
       console.log(`  ${label}: ${count} × ${kind}${example}`);
     }
   }
@@ -158,6 +169,21 @@ const errText = (err: unknown): string => {
   const e = err as { message?: string; cause?: { message?: string; code?: string } };
   return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
 };
+
+/** Groups ascending-or-not times (ms) into bursts separated by gaps of more than `gapMs`. */
+function bursts(times: number[], gapMs = 2000): Array<{ start: number; end: number; n: number }> {
+  const out: Array<{ start: number; end: number; n: number }> = [];
+  for (const t of [...times].sort((a, b) => a - b)) {
+    const last = out[out.length - 1];
+    if (last && t - last.end <= gapMs) {
+      last.end = t;
+      last.n += 1;
+    } else {
+      out.push({ start: t, end: t, n: 1 });
+    }
+  }
+  return out;
+}
 
 /** Polls `check` every `intervalMs` until it is true; throws after `timeoutMs` or when stopped. */
 async function waitUntil(
@@ -197,6 +223,20 @@ class CloudLog {
   private partial = '';
   phase = 'start';
 
+  private reported = false;
+
+  /** Prints the warnings and errors once (the success path, or the cleanup after a failure). */
+  report(): void {
+    if (this.reported) return;
+    this.reported = true;
+    if (this.lines.total > 0) {
+      console.log('cloud log (warn and above, by phase and message):');
+      this.lines.print('cloud', 700);
+    } else {
+      console.log('cloud log:   no warnings or errors');
+    }
+  }
+
   attach(server: Server): void {
     const take = (chunk: Buffer) => {
       const text = this.partial + chunk.toString();
@@ -221,7 +261,7 @@ class CloudLog {
     const level = LEVELS[entry?.level ?? 0];
     if (!level) return;
     const detail = entry?.code ? ` (${String(entry.code)})` : '';
-    this.lines.add(`[${this.phase}] ${level}: ${entry?.msg ?? '?'}${detail}`, line.slice(0, 400));
+    this.lines.add(`[${this.phase}] ${level}: ${entry?.msg ?? '?'}${detail}`, line.slice(0, 1000));
   }
 }
 
@@ -297,6 +337,12 @@ type Sim = {
   lastWelcomeAt: number;
   /** WebSocket attempts since the counter was last reset (the storm resets it). */
   attempts: number;
+  /** Attempts that ended in a handshake timeout since the same reset. */
+  handshakeTimeouts: number;
+  /** performance.now() of the next heartbeat slot. */
+  nextBeatAt: number;
+  /** canopy-node's own ReturnProbe (apps/node/src/link/probe.ts), or null with --no-probe. */
+  probe: ReturnProbe | null;
 };
 
 type PhaseName = 'warm-up' | 'connect' | 'settle' | 'down' | 'storm' | 'after' | 'closing';
@@ -314,6 +360,10 @@ type PhaseStats = {
   heartbeatsSkipped: number;
   /** From the start of an attempt to its welcome. */
   connectMs: number[];
+  /** GET /readyz of the return probe, by outcome. */
+  probes: Counter;
+  /** Attempts started because the probe saw the cloud answer (instead of at the backoff step). */
+  probeAttempts: number;
 };
 
 const newPhase = (): PhaseStats => ({
@@ -324,6 +374,8 @@ const newPhase = (): PhaseStats => ({
   heartbeatMs: [],
   heartbeatsSkipped: 0,
   connectMs: [],
+  probes: new Counter(),
+  probeAttempts: 0,
 });
 
 class Herd {
@@ -333,12 +385,51 @@ class Herd {
   /** Heartbeat slots: node i beats at epoch + i/N · 30 s + k · 30 s, so beats arrive evenly. */
   epoch = performance.now();
   connected = 0;
+  /** Since when all N have been connected (null: not all are). */
+  fullSince: number | null = null;
+  /** Welcomed connections the cloud closed with 4000 (replaced): when, and which node. */
+  readonly replacedCloses: Array<{ at: number; i: number; hadTimeout: boolean }> = [];
+  /** Start times of heartbeats that took longer than SLOW_HEARTBEAT_MS. */
+  readonly slowBeats: Array<{ at: number; ms: number }> = [];
 
   constructor(
     readonly sims: Sim[],
     private readonly wsUrl: string,
     private readonly httpBase: string,
-  ) {}
+    withProbe: boolean,
+  ) {
+    if (withProbe) for (const sim of sims) sim.probe = this.newProbe(sim);
+  }
+
+  /** The node's ReturnProbe with its real timings; its fetch is counted, its onUp is Link.cloudIsBack. */
+  private newProbe(sim: Sim): ReturnProbe {
+    const counted: typeof fetch = async (input, init) => {
+      const phase = this.stats();
+      try {
+        const res = await fetch(input, init);
+        phase.probes.add(`HTTP ${res.status}`);
+        return res;
+      } catch (err) {
+        phase.probes.add(`network error ${errText(err)}`);
+        throw err;
+      }
+    };
+    return new ReturnProbe({
+      clock: systemClock,
+      random: Math.random,
+      readyUrl: `${this.httpBase}/readyz`,
+      fetch: counted,
+      onUp: () => {
+        // Link.cloudIsBack: attempt now if still reconnecting and the attempt limiter allows it.
+        if (sim.stopped || sim.ws || sim.welcomed) return;
+        if (sim.limiter.waitMs(Date.now()) > 0) return;
+        if (sim.retryTimer) clearTimeout(sim.retryTimer);
+        sim.retryTimer = null;
+        this.stats().probeAttempts += 1;
+        void this.attempt(sim);
+      },
+    });
+  }
 
   stats(phase: PhaseName = this.phase): PhaseStats {
     let s = this.phases.get(phase);
@@ -372,6 +463,9 @@ class Herd {
       let failure: string | null = null;
       let failureSample = '';
       let refusedFor: string | null = null;
+      let refused = false;
+      let wasOpen = false;
+      let endedByUs = false;
       let welcomeTimer: NodeJS.Timeout | undefined;
 
       ws.on('unexpected-response', (req, res) => {
@@ -389,6 +483,7 @@ class Herd {
           try {
             code = String((JSON.parse(body) as { code?: string }).code ?? '');
           } catch {}
+          refused = true;
           failure = `upgrade refused: HTTP ${status}${code ? ` ${code}` : ''}`;
           failureSample = body;
           refusedFor = code;
@@ -401,7 +496,9 @@ class Herd {
         setTimeout(end, HANDSHAKE_TIMEOUT_MS).unref();
       });
       ws.on('open', () => {
+        wasOpen = true;
         welcomeTimer = setTimeout(() => {
+          endedByUs = true;
           failure = `no welcome within ${WELCOME_TIMEOUT_MS / 1000} s of the upgrade`;
           ws.terminate();
         }, WELCOME_TIMEOUT_MS);
@@ -417,8 +514,10 @@ class Herd {
           sim.session = message.token;
           sim.failures = 0;
           sim.replaced = false;
+          sim.probe?.reset();
           sim.lastWelcomeAt = performance.now();
           this.connected += 1;
+          if (this.connected === this.sims.length) this.fullSince = performance.now();
           this.stats().connectMs.push(sim.lastWelcomeAt - started);
           if (this.heartbeatsOn) this.startHeartbeats(sim);
           finish(true);
@@ -443,8 +542,17 @@ class Herd {
         const reason = reasonBuffer.toString();
         if (wasWelcomed) {
           this.connected -= 1;
+          this.fullSince = null;
           this.stats().closes.add(`close ${code}${reason ? ` ${reason}` : ''}`);
+          if (code === 4000) {
+            this.replacedCloses.push({
+              at: performance.now(),
+              i: sim.i,
+              hadTimeout: sim.handshakeTimeouts > 0,
+            });
+          }
         } else {
+          if (failure?.startsWith('WebSocket handshake timeout')) sim.handshakeTimeouts += 1;
           this.stats().attemptErrors.add(failure ?? `closed ${code} before the welcome`, failureSample);
         }
         finish(false);
@@ -472,23 +580,29 @@ class Herd {
           sim.retryTimer = null;
           if (!sim.stopped) void this.attempt(sim);
         }, delay);
+        // AgentSocket's `unreachable`: no HTTP answer, or an abnormal close after the upgrade.
+        const unreachable = !refused && !endedByUs && (!wasOpen || code === 1006);
+        if (unreachable) sim.probe?.watch();
+        else sim.probe?.pause();
       });
     });
   }
 
   private startHeartbeats(sim: Sim): void {
     if (sim.heartbeatTimer) return;
+    const now = performance.now();
+    const slot = this.epoch + (sim.i / this.sims.length) * HEARTBEAT_INTERVAL_MS;
+    sim.nextBeatAt = slot + (Math.floor((now - slot) / HEARTBEAT_INTERVAL_MS) + 1) * HEARTBEAT_INTERVAL_MS;
+    // Each slot once: the next one is computed from the slot, not from when the timer happened to fire.
     const schedule = () => {
-      const now = performance.now();
-      const slot = this.epoch + (sim.i / this.sims.length) * HEARTBEAT_INTERVAL_MS;
-      const k = Math.floor((now - slot) / HEARTBEAT_INTERVAL_MS) + 1;
       sim.heartbeatTimer = setTimeout(
         () => {
           if (sim.stopped) return;
+          sim.nextBeatAt += HEARTBEAT_INTERVAL_MS;
           schedule();
           void this.beat(sim);
         },
-        Math.max(0, slot + k * HEARTBEAT_INTERVAL_MS - now),
+        Math.max(0, sim.nextBeatAt - performance.now()),
       );
     };
     schedule();
@@ -517,7 +631,9 @@ class Herd {
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
       const text = await res.text();
-      if (res.status === 200) phase.heartbeatMs.push(performance.now() - started);
+      const ms = performance.now() - started;
+      if (ms > SLOW_HEARTBEAT_MS) this.slowBeats.push({ at: started, ms });
+      if (res.status === 200) phase.heartbeatMs.push(ms);
       else phase.heartbeatErrors.add(`heartbeat HTTP ${res.status}`, text);
     } catch (err) {
       phase.heartbeatErrors.add(`heartbeat network error ${errText(err)}`, String(err));
@@ -528,6 +644,7 @@ class Herd {
   async close(): Promise<void> {
     for (const sim of this.sims) {
       sim.stopped = true;
+      sim.probe?.reset();
       if (sim.retryTimer) clearTimeout(sim.retryTimer);
       if (sim.heartbeatTimer) clearTimeout(sim.heartbeatTimer);
       sim.retryTimer = null;
@@ -770,6 +887,7 @@ function spawnBareNode(): Child {
 // Main
 
 async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
+  const runStarted = performance.now();
   const date = new Date().toISOString();
   console.log(`Canopy nodes benchmark (bench/nodes.ts), ${date}`);
   const m = printMachine();
@@ -790,6 +908,8 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
       'apps/cloud/build.mjs',
       'apps/cloud/package.json',
       'packages/protocol/src',
+      'packages/terminal/src',
+      'scripts/bundle.mjs',
     ])}`,
   );
   if (options.daemon) {
@@ -800,6 +920,8 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
         'apps/node/pack.mjs',
         'apps/node/package.json',
         'packages/protocol/src',
+        'packages/terminal/src',
+        'scripts/bundle.mjs',
       ])}`,
     );
   }
@@ -830,6 +952,8 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   console.log(`backend:     ${backendLabel}`);
 
   const log = new CloudLog();
+  // Runs after the cloud has stopped (cleanup runs in reverse): prints its log if the run failed.
+  cleanup.push({ what: 'print the cloud log', run: async () => log.report() });
   let server: Server = spawnServer({ env: cloudEnv(env), port });
   log.attach(server);
   cleanup.push({
@@ -910,6 +1034,9 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
         startedAt: performance.now(),
         lastWelcomeAt: 0,
         attempts: 0,
+        handshakeTimeouts: 0,
+        nextBeatAt: 0,
+        probe: null,
       };
     } catch (err) {
       registerErrors.add(`register network error ${errText(err)}`, String(err));
@@ -934,6 +1061,7 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     throw new Error(`the cloud did not stop cleanly before the baseline:\n${server.output}`);
   }
   server = spawnServer({ env: cloudEnv(env), port });
+  const cloudStartedAt = performance.now();
   log.attach(server);
   await waitHealthy(server, { timeoutMs: 60_000 });
   console.log(
@@ -941,7 +1069,7 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
       `${fmt((performance.now() - restartStarted) / 1000)} s`,
   );
 
-  const herd = new Herd(sims, `ws://127.0.0.1:${port}/ws/agent`, base);
+  const herd = new Herd(sims, `ws://127.0.0.1:${port}/ws/agent`, base, options.probe);
   cleanup.push({ what: 'close the simulated nodes', run: () => herd.close() });
 
   // ---- warm-up, then the baseline ----
@@ -950,6 +1078,7 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   await Promise.all(warm.map((sim) => herd.attempt(sim)));
   await Promise.all(
     warm.map(async (sim) => {
+      if (!sim.welcomed) return;
       const res = await fetch(`${base}/api/v1/agents/heartbeat`, {
         method: 'POST',
         headers: {
@@ -960,12 +1089,15 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
         body: JSON.stringify({ state: 'connected', uptime_s: 0 }),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
-      await res.text();
-      if (res.status !== 200) herd.stats().heartbeatErrors.add(`heartbeat HTTP ${res.status}`);
+      const text = await res.text();
+      if (res.status !== 200) herd.stats().heartbeatErrors.add(`heartbeat HTTP ${res.status}`, text);
     }),
   );
   for (const sim of warm) {
     sim.stopped = true;
+    sim.probe?.reset();
+    if (sim.retryTimer) clearTimeout(sim.retryTimer);
+    sim.retryTimer = null;
     sim.ws?.close(1000, 'warm-up done');
   }
   await waitUntil('the warm-up connections to close', () => warm.every((s) => !s.ws), 10_000, stop, 20);
@@ -974,11 +1106,13 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     sim.attempts = 0;
   }
   const warmStats = herd.stats('warm-up');
-  if (warmStats.attemptErrors.total + warmStats.heartbeatErrors.total > 0) {
-    warmStats.attemptErrors.print('warm-up error');
-    warmStats.heartbeatErrors.print('warm-up error');
-    throw new Error('the warm-up connections failed');
-  }
+  const warmErrors = warmStats.attemptErrors.total + warmStats.heartbeatErrors.total + warmStats.other.total;
+  console.log(
+    `warm-up:     ${warm.length} connections + 1 heartbeat each, then closed; ${warmErrors} errors`,
+  );
+  warmStats.attemptErrors.print('warm-up error');
+  warmStats.heartbeatErrors.print('warm-up error');
+  warmStats.other.print('warm-up problem');
   // Baseline: RSS once it is steady (5 samples 1 s apart within 2 MiB), at most 30 s.
   const baselineSamples: number[] = [];
   const idleTicks0 = cpuTicks(pid());
@@ -1044,9 +1178,14 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   const cpuPct = ((cpuTicks(pid()) - ticks0) / ticksPerS / settleWallS) * 100;
   const benchCpu = process.cpuUsage(benchCpu0);
   const benchCpuPct = ((benchCpu.user + benchCpu.system) / 1e6 / settleWallS) * 100;
-  // The end of the window: the mean of its last 5 one-second samples.
-  const rssAfter = mean(rssSeries.slice(-5));
+  // RSS saws up and down by tens of MiB (garbage collection): "after" is the mean of the last 10 one-second
+  // samples of the window; the window's min and mean are printed too.
+  const rssAfter = mean(rssSeries.slice(-10));
   const kibPerNode = (rssAfter - rssBefore) / N;
+  const rssMin = Math.min(...rssSeries);
+  const rssMax = Math.max(...rssSeries);
+  const rssMean = mean(rssSeries);
+  const settleSlow = herd.slowBeats.filter((b) => b.at >= settleStarted && b.at < settleEnd);
   const settle = herd.stats('settle');
   const heartbeats = msStats(settle.heartbeatMs);
   const connectedAfterSettle = herd.connected;
@@ -1054,8 +1193,12 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     settle.attemptErrors.total + settle.closes.total + settle.other.total + settle.heartbeatErrors.total;
   console.log(
     `memory:      cloud RSS ${fmt(rssBefore / 1024)} → ${fmt(rssAfter / 1024)} MiB = ` +
-      `${fmt(kibPerNode)} KiB per connected node (goal ≤ ${GOALS.kibPerNode}); RSS every 5 s of the window: ` +
-      `${rssSeries
+      `${fmt(kibPerNode)} KiB per connected node (goal ≤ ${GOALS.kibPerNode}; "after" = mean of the last 10 s)`,
+  );
+  console.log(
+    `             over the whole window: min ${fmt(rssMin / 1024)} (${fmt((rssMin - rssBefore) / N)} KiB/node), ` +
+      `mean ${fmt(rssMean / 1024)} (${fmt((rssMean - rssBefore) / N)} KiB/node), max ${fmt(rssMax / 1024)} MiB; ` +
+      `every 5 s: ${rssSeries
         .filter((_, k) => k % 5 === 4)
         .map((r) => fmt(r / 1024))
         .join(', ')} MiB`,
@@ -1068,6 +1211,17 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     `heartbeats:  ${heartbeats.n} ok in the window (${fmt(heartbeats.n / settleWallS)}/s), ` +
       `p50 ${fmt(heartbeats.p50_ms)} ms, p99 ${fmt(heartbeats.p99_ms)} ms, max ${fmt(heartbeats.max_ms)} ms; ` +
       `${settle.heartbeatErrors.total} errors`,
+  );
+  console.log(
+    `             slower than ${SLOW_HEARTBEAT_MS} ms: ${settleSlow.length}, in bursts starting at ` +
+      `${
+        bursts(settleSlow.map((b) => b.at))
+          .map(
+            (b) =>
+              `${fmt((b.start - cloudStartedAt) / 1000)} s (${b.n}, up to ${fmt(Math.max(...settleSlow.filter((x) => x.at >= b.start && x.at <= b.end).map((x) => x.ms)))} ms)`,
+          )
+          .join(', ') || '-'
+      } after the cloud process started`,
   );
   console.log(
     `connected:   ${connectedAfterSettle}/${N} at the end, never fewer than ${minConnected.n}; ` +
@@ -1092,28 +1246,61 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   const healthyAt = performance.now();
   herd.phase = 'storm';
   console.log(
+    `policy:      canopy-node's: backoff ${[1, 2, 3, 4, 5, 6, 7]
+      .map((a) => backoffDelay(a, () => 0.5) / 1000)
+      .join(', ')} s ±0.5 s (cap ${BACKOFF_CAP_MS / 1000} s), at most 10 attempts a minute` +
+      (options.probe
+        ? `, and its return probe: GET /readyz every ${PROBE_INTERVAL_MS / 1000} s ±0.25 in the first ` +
+          `${PROBE_WINDOW_MS / 1000} s of an outage, attempting at once when it answers`
+        : '; return probe off (--no-probe)'),
+  );
+  console.log(
     `storm:       cloud SIGKILLed with ${N} nodes connected, restarted (pid ${pid()}, same port and data), ` +
       `/healthz 200 ${fmt((healthyAt - killedAt) / 1000)} s after the kill ` +
       `(database=${healthAgain.checks.database.kind}); waiting for ${N} welcomes …`,
   );
-  const stormDeadline = options.stormTimeoutS * 1000;
+  // First: every node has had a welcome since the kill and is connected. Then: all N stay connected for
+  // STABLE_MS (a node closed after its welcome, e.g. with 4000, must come back before the herd counts as
+  // recovered). Both bounded by --storm-timeout-s from /healthz.
+  const stormDeadline = healthyAt + options.stormTimeoutS * 1000;
+  const backCount = () => sims.filter((s) => s.lastWelcomeAt > killedAt).length;
   await waitUntil(
     `all ${N} nodes to be welcomed again`,
     () => sims.every((s) => s.lastWelcomeAt > killedAt && s.welcomed) || !alive(),
-    stormDeadline,
+    stormDeadline - performance.now(),
     stop,
     20,
   ).catch((err: Error) => {
-    const back = sims.filter((s) => s.lastWelcomeAt > killedAt).length;
-    throw new Error(`${err.message}: ${back}/${N} back`);
+    throw new Error(`${err.message}: ${backCount()}/${N} back, ${herd.connected} connected`);
   });
   if (!alive()) throw new Error(`the cloud exited during the reconnect storm:\n${server.output}`);
-  const allBackAt = Math.max(...sims.map((s) => s.lastWelcomeAt));
-  const stormS = (allBackAt - healthyAt) / 1000;
+  const firstAllAt = Math.max(...sims.map((s) => s.lastWelcomeAt));
   const backAfterKill = stats(sims.map((s) => s.lastWelcomeAt - killedAt));
   const backAfterHealthy = stats(sims.map((s) => s.lastWelcomeAt - healthyAt));
   const attemptsHist = new Map<number, number>();
   for (const sim of sims) attemptsHist.set(sim.attempts, (attemptsHist.get(sim.attempts) ?? 0) + 1);
+  console.log(
+    `reconnect:   all ${N} had a welcome again ${fmt((firstAllAt - healthyAt) / 1000)} s after /healthz answered; ` +
+      `per node after /healthz: p50 ${fmt(backAfterHealthy.p50 / 1000)} s, p99 ${fmt(backAfterHealthy.p99 / 1000)} s; ` +
+      `after the kill: p50 ${fmt(backAfterKill.p50 / 1000)} s, max ${fmt(backAfterKill.max / 1000)} s`,
+  );
+  console.log(
+    `             attempts per node until then: ${[...attemptsHist]
+      .sort((a, b) => a[0] - b[0])
+      .map(([a, n]) => `${a}×${n}`)
+      .join(', ')}; ` + `now waiting until all ${N} have stayed connected for ${STABLE_MS / 1000} s …`,
+  );
+  let stableAt: number | null = null;
+  while (performance.now() < stormDeadline) {
+    if (stop.aborted) throw new Error('interrupted');
+    if (!alive()) throw new Error(`the cloud exited during the reconnect storm:\n${server.output}`);
+    if (herd.fullSince !== null && performance.now() - herd.fullSince >= STABLE_MS) {
+      stableAt = herd.fullSince;
+      break;
+    }
+    await sleep(100);
+  }
+  const stormS = stableAt === null ? Number.NaN : (stableAt - healthyAt) / 1000;
   const down = herd.stats('down');
   const storm = herd.stats('storm');
   const stormConnect = msStats(storm.connectMs);
@@ -1128,47 +1315,53 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     if (/ECONNREFUSED/.test(kind)) refusedAfterHealthy += count;
     else if (!isRefusal(kind)) otherStormErrors += count;
   }
+  const replaced = herd.replacedCloses.filter((r) => r.at > healthyAt);
   console.log(
-    `reconnect:   all ${N} welcomed again ${fmt(stormS)} s after /healthz answered (goal ≤ ${GOALS.stormS} s); ` +
-      `per node after /healthz: p50 ${fmt(backAfterHealthy.p50 / 1000)} s, p99 ${fmt(backAfterHealthy.p99 / 1000)} s; ` +
-      `after the kill: p50 ${fmt(backAfterKill.p50 / 1000)} s, max ${fmt(backAfterKill.max / 1000)} s`,
+    stableAt === null
+      ? `recovered:   NO: not all ${N} connected for ${STABLE_MS / 1000} s within --storm-timeout-s ` +
+          `${options.stormTimeoutS} (${herd.connected} connected now)`
+      : `recovered:   all ${N} connected (and for ${STABLE_MS / 1000} s after) from ${fmt(stormS)} s after ` +
+          `/healthz answered (goal ≤ ${GOALS.stormS} s)`,
   );
   console.log(
-    `             upgrade → welcome during the storm p50 ${fmt(stormConnect.p50_ms)} ms, p99 ${fmt(stormConnect.p99_ms)} ms; ` +
-      `attempts per node: ${[...attemptsHist]
-        .sort((a, b) => a[0] - b[0])
-        .map(([a, n]) => `${a}×${n}`)
-        .join(
-          ', ',
-        )} (backoff ${[1, 2, 3, 4, 5, 6, 7].map((a) => backoffDelay(a, () => 0.5) / 1000).join(', ')} s ±0.5, cap ${BACKOFF_CAP_MS / 1000} s)`,
+    `             upgrade → welcome during the storm p50 ${fmt(stormConnect.p50_ms)} ms, ` +
+      `p99 ${fmt(stormConnect.p99_ms)} ms, max ${fmt(stormConnect.max_ms)} ms (${stormConnect.n} welcomes)`,
   );
   down.closes.print('closes at the kill');
   down.attemptErrors.print('failed attempts while down (before /healthz 200)');
-  storm.attemptErrors.print('failed attempts after /healthz 200');
-  storm.closes.print('closes after /healthz 200');
-  storm.heartbeatErrors.print('heartbeat errors after /healthz 200');
   down.heartbeatErrors.print('heartbeat errors while down');
+  storm.attemptErrors.print('failed attempts after /healthz 200');
+  storm.closes.print('closes of welcomed connections after /healthz 200');
+  storm.heartbeatErrors.print('heartbeat errors after /healthz 200');
   storm.other.print('storm problem');
+  if (replaced.length > 0) {
+    const at = stats(replaced.map((r) => r.at - healthyAt));
+    console.log(
+      `             ${replaced.length} welcomed node(s) were closed with 4000 (replaced) although each node has ` +
+        `one connection: ${fmt(at.p50 / 1000)} s (p50) / ${fmt(at.max / 1000)} s (max) after /healthz; ` +
+        `${replaced.filter((r) => r.hadTimeout).length} of them had an earlier attempt end in a handshake timeout; ` +
+        `canopy-node then waits the ${BACKOFF_CAP_MS / 1000} s cap`,
+    );
+  }
   console.log(
     `             refusals (5xx/429): ${refusals}; ECONNREFUSED after /healthz 200: ${refusedAfterHealthy}; ` +
       `other failed attempts after /healthz 200: ${otherStormErrors}; ` +
       `heartbeats skipped while a node was reconnecting: ${down.heartbeatsSkipped + storm.heartbeatsSkipped}`,
   );
-
-  // A short look after the storm: still all connected, heartbeats fine.
-  herd.phase = 'after';
-  log.phase = 'after';
-  await sleep(5000);
-  const after = herd.stats('after');
+  if (options.probe) {
+    const probes = (c: Counter) =>
+      [...c.map].map(([kind, { count }]) => `${count} × ${kind}`).join(', ') || 'none';
+    console.log(
+      `             return probes (GET /readyz) while down: ${probes(down.probes)}; after /healthz 200: ` +
+        `${probes(storm.probes)}; attempts started by the probe: ${down.probeAttempts + storm.probeAttempts}`,
+    );
+  }
   const connectedAfterStorm = herd.connected;
   const rssAfterStorm = rssKiB(pid());
   console.log(
-    `after:       ${connectedAfterStorm}/${N} connected 5 s later, cloud RSS ${fmt(rssAfterStorm / 1024)} MiB; ` +
-      `${after.closes.total} closes, ${after.heartbeatErrors.total} heartbeat errors ` +
-      `(${msStats(after.heartbeatMs).n} ok, p50 ${fmt(msStats(after.heartbeatMs).p50_ms)} ms)`,
+    `after:       ${connectedAfterStorm}/${N} connected, cloud RSS ${fmt(rssAfterStorm / 1024)} MiB; ` +
+      `load avg ${loadavg()}`,
   );
-  after.closes.print('after close');
-  after.heartbeatErrors.print('after error');
   herd.phase = 'closing';
   log.phase = 'closing';
   await herd.close();
@@ -1186,15 +1379,10 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     );
   }
 
-  // ---- what the cloud logged ----
-  if (log.lines.total > 0) {
-    console.log('cloud log (warn and above, by phase and message):');
-    log.lines.print('cloud');
-  } else {
-    console.log('cloud log:   no warnings or errors');
-  }
+  log.report();
 
   const errors =
+    warmErrors +
     connectPhase.attemptErrors.total +
     connectPhase.other.total +
     connectPhase.heartbeatErrors.total +
@@ -1202,21 +1390,23 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     refusals +
     refusedAfterHealthy +
     otherStormErrors +
+    storm.closes.total +
     storm.heartbeatErrors.total +
     storm.other.total +
-    after.closes.total +
-    after.heartbeatErrors.total +
     (connectedAfterSettle === N ? 0 : 1) +
-    (connectedAfterStorm === N ? 0 : 1);
+    (stableAt === null ? 1 : 0);
   const goals = {
     memory_per_node: kibPerNode <= GOALS.kibPerNode,
     storm: stormS <= GOALS.stormS,
     daemon_rss: daemon ? daemon.rss_idle_mib * 1.048576 <= GOALS.daemonMiB : null,
     no_errors: errors === 0,
   };
+  const totalS = (performance.now() - runStarted) / 1000;
+  console.log(`total:       ${fmt(totalS)} s (before cleanup); load avg ${loadavg()}`);
   return {
     bench: 'nodes',
     date,
+    total_s: round1(totalS),
     ...m,
     loadavg_end: os.loadavg().map(round1),
     ulimit_n: limit.soft,
@@ -1229,9 +1419,11 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
       rss_before_mib: round1(rssBefore / 1024),
       rss_after_mib: round1(rssAfter / 1024),
       kib_per_node: round1(kibPerNode),
+      rss_window_min_mean_max_mib: [round1(rssMin / 1024), round1(rssMean / 1024), round1(rssMax / 1024)],
       cpu_pct_one_core: round1(cpuPct),
       bench_cpu_pct: round1(benchCpuPct),
       heartbeat: heartbeats,
+      heartbeats_slower_than_250ms: settleSlow.length,
       connected_end: connectedAfterSettle,
       connected_min: minConnected.n,
       closes: settle.closes.total,
@@ -1239,14 +1431,20 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     },
     storm: {
       restart_to_healthz_s: round1((healthyAt - killedAt) / 1000),
-      all_welcomed_after_healthz_s: round1(stormS),
+      first_all_welcomed_after_healthz_s: round1((firstAllAt - healthyAt) / 1000),
+      recovered_after_healthz_s: round1(stormS),
+      replaced_4000_after_welcome: replaced.length,
       p50_after_healthz_s: round1(backAfterHealthy.p50 / 1000),
       p99_after_healthz_s: round1(backAfterHealthy.p99 / 1000),
       welcome_ms: stormConnect,
       refusals_5xx_429: refusals,
       failed_attempts_while_down: down.attemptErrors.toJSON(),
       failed_attempts_after_healthz: storm.attemptErrors.toJSON(),
-      connected_5s_later: connectedAfterStorm,
+      probe: options.probe,
+      probes_while_down: down.probes.toJSON(),
+      probes_after_healthz: storm.probes.toJSON(),
+      attempts_started_by_probe: down.probeAttempts + storm.probeAttempts,
+      connected_end: connectedAfterStorm,
     },
     daemon: daemon ?? null,
     cloud_log_warnings: log.lines.toJSON(),
