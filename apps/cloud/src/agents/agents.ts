@@ -98,11 +98,24 @@ export class AgentService {
       .where(eq(agents.id, agentId));
   }
 
-  async touchAndGet(agentId: string, fields: Parameters<AgentService['touch']>[1] = {}): Promise<AgentRow> {
-    await this.touch(agentId, fields);
-    const [row] = await this.deps.db.select().from(agents).where(eq(agents.id, agentId)).limit(1);
+  /** touch(), returning the agent's row in the same statement. */
+  async touchAndGet(agentId: string, fields: { connectionType?: 'ws' | 'poll' } = {}): Promise<AgentRow> {
+    const [row] = await this.deps.db
+      .update(agents)
+      .set({ lastSeenAt: this.deps.now(), offlineAt: null, ...fields })
+      .where(eq(agents.id, agentId))
+      .returning();
     if (!row) throw new ApiError(404, 'NOT_FOUND', 'Node not found');
     return row;
+  }
+
+  /** Presence of many live WebSocket nodes at once: one statement per sweep, not one per node. */
+  async touchMany(agentIds: string[]): Promise<void> {
+    if (agentIds.length === 0) return;
+    await this.deps.db
+      .update(agents)
+      .set({ lastSeenAt: this.deps.now(), offlineAt: null })
+      .where(inArray(agents.id, agentIds));
   }
 
   /** `going_offline`: the node shut down cleanly; it shows offline at once. */

@@ -16,6 +16,8 @@ export const AGENT_WS_PATH = '/ws/agent';
 type Connection = {
   id: string;
   agentId: string;
+  /** When its upgrade request arrived: of two connections of one agent, the later request wins. */
+  startedAt: number;
   ws: WebSocket;
   log: Logger;
   /** Highest cursor sent on this connection. */
@@ -75,11 +77,27 @@ export class AgentGateway {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const log = this.deps.log.child({ request_id: requestIdFor(req), ws: AGENT_WS_PATH });
+    const startedAt = this.deps.now().getTime();
+    // A node that gave up waiting (its handshake timed out) must not come back to life as a zombie
+    // connection that then replaces the node's newer, live one.
+    let abandoned = false;
+    const onGone = () => {
+      abandoned = true;
+    };
+    socket.once('close', onGone);
+    socket.once('end', onGone);
     socket.on('error', () => socket.destroy());
     try {
       const agent = await authenticateRequest(this.deps.db, req, 'agent', this.deps.now());
+      socket.off('close', onGone);
+      socket.off('end', onGone);
+      if (abandoned || socket.destroyed) {
+        log.info({ agent_id: agent.id }, 'agent gave up before the upgrade completed');
+        socket.destroy();
+        return;
+      }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        void this.open(ws, agent.id, log.child({ agent_id: agent.id }));
+        void this.open(ws, agent.id, startedAt, log.child({ agent_id: agent.id }));
       });
     } catch (err) {
       const apiError =
@@ -92,11 +110,12 @@ export class AgentGateway {
     }
   }
 
-  private async open(ws: WebSocket, agentId: string, log: Logger): Promise<void> {
+  private async open(ws: WebSocket, agentId: string, startedAt: number, log: Logger): Promise<void> {
     const { service, hub, now } = this.deps;
     const conn: Connection = {
       id: randomUUID(),
       agentId,
+      startedAt,
       ws,
       log,
       sentCursor: 0,
@@ -105,6 +124,10 @@ export class AgentGateway {
       delivering: Promise.resolve(),
     };
     const previous = this.connections.get(agentId);
+    if (previous && previous.startedAt > startedAt) {
+      ws.close(AgentCloseCode.REPLACED, 'a newer connection of this node is open');
+      return;
+    }
     if (previous) previous.ws.close(AgentCloseCode.REPLACED, 'replaced by a newer connection');
     this.connections.set(agentId, conn);
 
@@ -125,11 +148,15 @@ export class AgentGateway {
     try {
       conn.unsubscribe = await hub.listen(agentId, (signal) => {
         if (signal.kind === 'wake') this.deliver(conn);
-        else if (signal.kind === 'connected' && signal.connection !== conn.id) {
+        else if (
+          signal.kind === 'connected' &&
+          signal.connection !== conn.id &&
+          signal.startedAt >= conn.startedAt
+        ) {
           ws.close(AgentCloseCode.REPLACED, 'replaced by a newer connection');
         } else if (signal.kind === 'revoked') ws.close(AgentCloseCode.REVOKED, 'node removed');
       });
-      await hub.signal(agentId, { kind: 'connected', connection: conn.id });
+      await hub.signal(agentId, { kind: 'connected', connection: conn.id, startedAt });
       const session = await service.newSessionToken(agentId);
       const agent = await service.touchAndGet(agentId, { connectionType: 'ws' });
       conn.sentCursor = agent.ackedCursor;
@@ -202,6 +229,7 @@ export class AgentGateway {
   /** Pings every connection; closes the silent ones; refreshes presence of the live ones. */
   private sweep(): void {
     const now = this.deps.now().getTime();
+    const live: string[] = [];
     for (const conn of this.connections.values()) {
       if (now - conn.lastHeardAt > this.deps.idleTimeoutMs) {
         conn.log.warn({ silent_ms: now - conn.lastHeardAt }, 'agent silent too long; closing');
@@ -215,9 +243,12 @@ export class AgentGateway {
         now - conn.lastHeardAt < this.deps.idleTimeoutMs / 3
       ) {
         conn.lastTouchedAt = now;
-        void this.deps.service.touch(conn.agentId).catch(() => {});
+        live.push(conn.agentId);
       }
     }
+    void this.deps.service
+      .touchMany(live)
+      .catch((err) => this.deps.log.warn({ err }, 'presence update failed'));
   }
 
   async close(): Promise<void> {

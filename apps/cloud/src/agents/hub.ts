@@ -3,10 +3,13 @@ import type { StreamEngine, Unsubscribe } from '../engine';
 /**
  * Signals about one agent between cloud instances (through the stream engine's pub/sub):
  * - wake: something new is queued for it; whoever holds its connection or poll delivers it;
- * - connected: a new connection took over (others close theirs with REPLACED);
+ * - connected: a new connection took over (others whose upgrade request came earlier close with REPLACED);
  * - revoked: it was removed; every connection of it closes with REVOKED.
  */
-export type AgentSignal = { kind: 'wake' } | { kind: 'connected'; connection: string } | { kind: 'revoked' };
+export type AgentSignal =
+  | { kind: 'wake' }
+  | { kind: 'connected'; connection: string; startedAt: number }
+  | { kind: 'revoked' };
 
 const channel = (agentId: string) => `agent:${agentId}`;
 

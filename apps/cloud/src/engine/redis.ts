@@ -66,14 +66,7 @@ export class RedisEngine implements StreamEngine {
 
   async subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe> {
     const full = this.prefix + channel;
-    if (!this.subscriber) {
-      const subscriber = this.redis.duplicate();
-      subscriber.on('error', () => {});
-      subscriber.on('message', (ch: string, message: string) => {
-        for (const h of [...(this.handlers.get(ch) ?? [])]) h(message);
-      });
-      this.subscriber = subscriber;
-    }
+    this.subscriber ??= this.openSubscriber();
     let set = this.handlers.get(full);
     if (!set) {
       set = new Set();
@@ -88,6 +81,19 @@ export class RedisEngine implements StreamEngine {
         await this.subscriber?.unsubscribe(full).catch(() => {});
       }
     };
+  }
+
+  /**
+   * The subscriber connection. No ready check: ioredis checks readiness with INFO, which a connection that
+   * has already entered subscriber mode (a SUBSCRIBE queued while connecting) may not send.
+   */
+  private openSubscriber(): Redis {
+    const subscriber = this.redis.duplicate({ enableReadyCheck: false });
+    subscriber.on('error', () => {});
+    subscriber.on('message', (ch: string, message: string) => {
+      for (const h of [...(this.handlers.get(ch) ?? [])]) h(message);
+    });
+    return subscriber;
   }
 
   /** Removes every key under this engine's prefix (tests use a prefix of their own). */

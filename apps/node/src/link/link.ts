@@ -12,7 +12,7 @@ import { AttemptLimiter, reconnectDelay } from './backoff';
 import { type Clock, systemClock } from './clock';
 import { errorText } from './http';
 import { Poller } from './poller';
-import { ReturnProbe } from './probe';
+import { PROBE_SPREAD_MS, ReturnProbe } from './probe';
 import { AgentSocket, type SocketClose } from './socket';
 import {
   initialMachine,
@@ -403,12 +403,19 @@ export class Link extends EventEmitter<LinkEvents> {
     else this.probe.pause();
   }
 
-  /** The probe saw the cloud answer: attempt now instead of at the next backoff step. */
+  /**
+   * The probe saw the cloud answer: attempt within half a second instead of at the next backoff step. The
+   * random spread keeps thousands of nodes that saw the same restart from arriving in the same instant.
+   */
   private cloudIsBack(): void {
     if (this.machine.state !== 'RECONNECTING' || this.socket) return;
     if (this.limiter.waitMs(this.clock.now()) > 0) return;
     this.log.info('the cloud answers again; reconnecting now');
-    this.openSocket();
+    this.clearAttempt();
+    this.attemptTimer = this.clock.setTimeout(() => {
+      this.attemptTimer = null;
+      this.openSocket();
+    }, this.random() * PROBE_SPREAD_MS);
   }
 
   private scheduleAttempt(immediately: boolean): void {

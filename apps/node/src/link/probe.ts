@@ -4,6 +4,8 @@ import type { Clock } from './clock';
 export const PROBE_INTERVAL_MS = 1000;
 export const PROBE_JITTER_MS = 250;
 export const PROBE_WINDOW_MS = 30_000;
+/** After the cloud answers, a node waits up to this long (at random) before its attempt. */
+export const PROBE_SPREAD_MS = 500;
 const PROBE_TIMEOUT_MS = 1000;
 
 /**
