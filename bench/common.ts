@@ -1,11 +1,13 @@
 // Shared helpers for the benchmarks: spawning canopy-cloud, waiting for /healthz, stats, machine info.
 // Everything talks to 127.0.0.1 only.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLOUD_BIN = path.join(REPO_ROOT, 'apps/cloud/bin/canopy-cloud.js');
@@ -356,4 +358,42 @@ export function openFilesLimit(): { soft: number; hard: number } {
   } catch {
     return { soft: Number.NaN, hard: Number.NaN };
   }
+}
+
+/** What to undo at the end of a run, newest first (servers, databases, keys, temp folders). */
+export type Cleanup = Array<{ what: string; run: () => Promise<void> }>;
+
+export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A fresh database `canopy_bench_<random>` on the (loopback) PostgreSQL, dropped by the cleanup. */
+export async function createPostgresDatabase(
+  cleanup: Cleanup,
+): Promise<{ url: string; name: string; version: string }> {
+  const adminUrl = process.env.DATABASE_URL || DEFAULT_PG_URL;
+  assertLoopback(adminUrl, 'DATABASE_URL');
+  const name = `canopy_bench_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  let version = '';
+  try {
+    version = String((await admin.query('SHOW server_version')).rows[0]?.server_version ?? '');
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  cleanup.push({
+    what: `drop database ${name}`,
+    run: async () => {
+      const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, version };
 }

@@ -5,12 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { ARGON2_PARAMS, hashPassword, verifyPassword } from '../apps/cloud/src/accounts/passwords';
 import {
   assertBuilt,
   assertLoopback,
+  type Cleanup,
   cloudEnv,
+  createPostgresDatabase,
   fmt,
   freePort,
   intOption,
@@ -44,7 +45,6 @@ POST /api/v1/auth/login (timed). Any non-200 makes the run exit 1.
 `;
 
 const REQUEST_TIMEOUT_MS = 30_000;
-const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 type Options = {
@@ -231,40 +231,6 @@ function printErrors(label: string, phase: Phase): void {
 
 // ---------------------------------------------------------------------------------------------------------
 // Backends
-
-type Cleanup = Array<{ what: string; run: () => Promise<void> }>;
-
-async function createPostgresDatabase(
-  cleanup: Cleanup,
-): Promise<{ url: string; name: string; version: string }> {
-  const adminUrl = process.env.DATABASE_URL || DEFAULT_PG_URL;
-  assertLoopback(adminUrl, 'DATABASE_URL');
-  const name = `canopy_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  let version = '';
-  try {
-    version = String((await admin.query('SHOW server_version')).rows[0]?.server_version ?? '');
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  cleanup.push({
-    what: `drop database ${name}`,
-    run: async () => {
-      const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  });
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), name, version };
-}
 
 /**
  * canopy-cloud always writes Redis keys under "canopy:", so the benchmark picks an empty logical database

@@ -7,16 +7,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { AttemptLimiter, BACKOFF_CAP_MS, backoffDelay, CAP_ATTEMPT } from '../apps/node/src/link/backoff';
 import { systemClock } from '../apps/node/src/link/clock';
 import { PROBE_INTERVAL_MS, PROBE_WINDOW_MS, ReturnProbe } from '../apps/node/src/link/probe';
 import {
   assertLoopback,
+  type Cleanup,
   clockTicksPerSecond,
   cloudEnv,
   cpuTicks,
+  createPostgresDatabase,
   ensureBuilt,
   fmt,
   freePort,
@@ -71,7 +72,6 @@ const SLOW_HEARTBEAT_MS = 250;
 const STABLE_MS = 15_000;
 /** Everything stops after this long, whatever happens (the default run takes about 4 minutes). */
 const OVERALL_LIMIT_MS = 25 * 60_000;
-const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const NODE_BIN = path.join(REPO_ROOT, 'apps/node/bin/canopy-node.js');
 const GOALS = { kibPerNode: 20, stormS: 70, daemonMiB: 60 };
@@ -659,38 +659,6 @@ class Herd {
 
 // ---------------------------------------------------------------------------------------------------------
 // Backends (postgres: a fresh database; Redis under a prefix of its own)
-
-type Cleanup = Array<{ what: string; run: () => Promise<void> }>;
-
-async function createPostgresDatabase(cleanup: Cleanup) {
-  const adminUrl = process.env.DATABASE_URL || DEFAULT_PG_URL;
-  assertLoopback(adminUrl, 'DATABASE_URL');
-  const name = `canopy_bench_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  let version = '';
-  try {
-    version = String((await admin.query('SHOW server_version')).rows[0]?.server_version ?? '');
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  cleanup.push({
-    what: `drop database ${name}`,
-    run: async () => {
-      const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  });
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), name, version };
-}
 
 async function redisPrefix(cleanup: Cleanup) {
   const url = process.env.REDIS_URL || DEFAULT_REDIS_URL;
