@@ -79,30 +79,21 @@ export class AgentService {
     return issueSessionToken(this.deps.db, agentId, this.deps.sessionTtlMs, this.deps.now());
   }
 
-  /** Any contact from the node: it is online, through this transport. */
+  /** Any contact from the node: it is online, through this transport. Returns the agent's row. */
   async touch(
     agentId: string,
     fields: { connectionType?: 'ws' | 'poll'; state?: string; uptimeS?: number; version?: string } = {},
-  ): Promise<void> {
-    const now = this.deps.now();
-    await this.deps.db
+  ): Promise<AgentRow> {
+    const [row] = await this.deps.db
       .update(agents)
       .set({
-        lastSeenAt: now,
+        lastSeenAt: this.deps.now(),
         offlineAt: null,
         ...(fields.connectionType ? { connectionType: fields.connectionType } : {}),
         ...(fields.state ? { state: fields.state } : {}),
         ...(fields.uptimeS !== undefined ? { uptimeS: Math.round(fields.uptimeS) } : {}),
         ...(fields.version ? { version: fields.version } : {}),
       })
-      .where(eq(agents.id, agentId));
-  }
-
-  /** touch(), returning the agent's row in the same statement. */
-  async touchAndGet(agentId: string, fields: { connectionType?: 'ws' | 'poll' } = {}): Promise<AgentRow> {
-    const [row] = await this.deps.db
-      .update(agents)
-      .set({ lastSeenAt: this.deps.now(), offlineAt: null, ...fields })
       .where(eq(agents.id, agentId))
       .returning();
     if (!row) throw new ApiError(404, 'NOT_FOUND', 'Node not found');
@@ -295,14 +286,6 @@ export class AgentService {
     });
   }
 
-  async ackedCursor(agentId: string): Promise<number> {
-    const [row] = await this.deps.db
-      .select({ acked: agents.ackedCursor })
-      .from(agents)
-      .where(eq(agents.id, agentId));
-    return row?.acked ?? 0;
-  }
-
   /**
    * Stores a node's task update. Updates of a finished task are ignored (a result is stored once even if the
    * node re-sends it); returns the task's status after the update. An update for a task this node does not
@@ -333,11 +316,6 @@ export class AgentService {
       .from(tasks)
       .where(and(eq(tasks.id, update.task_id), eq(tasks.agentId, agentId)));
     return existing?.status ?? 'error';
-  }
-
-  async tasksByIds(ids: string[]): Promise<TaskRow[]> {
-    if (ids.length === 0) return [];
-    return this.deps.db.select().from(tasks).where(inArray(tasks.id, ids));
   }
 }
 

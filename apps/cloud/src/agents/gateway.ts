@@ -54,10 +54,6 @@ export class AgentGateway {
     this.timer.unref();
   }
 
-  get connectedCount(): number {
-    return this.connections.size;
-  }
-
   isConnected(agentId: string): boolean {
     return this.connections.has(agentId);
   }
@@ -158,7 +154,7 @@ export class AgentGateway {
       });
       await hub.signal(agentId, { kind: 'connected', connection: conn.id, startedAt });
       const session = await service.newSessionToken(agentId);
-      const agent = await service.touchAndGet(agentId, { connectionType: 'ws' });
+      const agent = await service.touch(agentId, { connectionType: 'ws' });
       conn.sentCursor = agent.ackedCursor;
       send(conn, {
         type: 'welcome',
