@@ -397,3 +397,69 @@ export async function createPostgresDatabase(
   url.pathname = `/${name}`;
   return { url: url.toString(), name, version };
 }
+
+/**
+ * The frame every benchmark shares: parse options (exit 2 with the help on a bad one), run with a stop
+ * signal wired to Ctrl-C/SIGTERM (and an optional overall time limit), always undo the cleanup steps (newest
+ * first), print the report, and return the exit code.
+ */
+export async function runBenchmark<O, S>(spec: {
+  name: string;
+  help: string;
+  parse: (argv: string[]) => O | undefined;
+  run: (options: O, cleanup: Cleanup, stop: AbortSignal) => Promise<S>;
+  /** 0 when the run counts as a success. */
+  exitCode: (summary: S) => number;
+  report: (summary: S) => void;
+  limitMs?: number;
+}): Promise<number> {
+  let options: O | undefined;
+  try {
+    options = spec.parse(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${spec.help}`);
+    return 2;
+  }
+  if (!options) {
+    process.stdout.write(spec.help);
+    return 0;
+  }
+  const controller = new AbortController();
+  const onSignal = () => {
+    process.stderr.write('interrupted: stopping and cleaning up\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const watchdog = spec.limitMs
+    ? setTimeout(() => {
+        process.stderr.write(`the benchmark ran longer than ${(spec.limitMs ?? 0) / 60_000} min: stopping\n`);
+        controller.abort();
+      }, spec.limitMs)
+    : undefined;
+  watchdog?.unref();
+  const cleanup: Cleanup = [];
+  let summary: S | undefined;
+  let code = 1;
+  try {
+    summary = await spec.run(options, cleanup, controller.signal);
+    code = spec.exitCode(summary);
+  } catch (err) {
+    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    console.error(
+      `${spec.name} benchmark ${controller.signal.aborted ? 'interrupted' : `failed: ${detail}`}`,
+    );
+  } finally {
+    for (const step of cleanup.reverse()) {
+      try {
+        await step.run();
+      } catch (err) {
+        console.error(`cleanup failed (${step.what}): ${err instanceof Error ? err.message : String(err)}`);
+        code = 1;
+      }
+    }
+    clearTimeout(watchdog);
+  }
+  if (summary !== undefined) spec.report(summary);
+  return code;
+}

@@ -18,6 +18,7 @@ import {
   percentile,
   printMachine,
   round1,
+  runBenchmark,
   type Server,
   type Stopped,
   sleep,
@@ -460,50 +461,18 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   };
 }
 
-async function main(): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const controller = new AbortController();
-  const onSignal = () => {
-    process.stderr.write('interrupted: stopping and cleaning up\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const cleanup: Cleanup = [];
-  let summary: Awaited<ReturnType<typeof run>> | undefined;
-  let code = 1;
-  try {
-    summary = await run(options, cleanup, controller.signal);
-    code = summary.errors > 0 ? 1 : 0;
-  } catch (err) {
-    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    console.error(`login benchmark ${controller.signal.aborted ? 'interrupted' : `failed: ${detail}`}`);
-  } finally {
-    for (const step of cleanup.reverse()) {
-      try {
-        await step.run();
-      } catch (err) {
-        console.error(`cleanup failed (${step.what}): ${err instanceof Error ? err.message : String(err)}`);
-        code = 1;
+process.exit(
+  await runBenchmark({
+    name: 'login',
+    help: HELP,
+    parse: parseOptions,
+    run,
+    exitCode: (summary) => (summary.errors > 0 ? 1 : 0),
+    report: (summary) => {
+      if (summary.errors > 0) {
+        console.log(`FAILED: ${summary.errors} error(s): a login or request did not answer 200 (see above)`);
       }
-    }
-  }
-  if (summary) {
-    if (summary.errors > 0)
-      console.log(`FAILED: ${summary.errors} error(s): a login or request did not answer 200 (see above)`);
-    console.log(JSON.stringify(summary));
-  }
-  return code;
-}
-
-process.exit(await main());
+      console.log(JSON.stringify(summary));
+    },
+  }),
+);

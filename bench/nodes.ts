@@ -28,6 +28,7 @@ import {
   REPO_ROOT,
   round1,
   rssKiB,
+  runBenchmark,
   type Server,
   sleep,
   spawnServer,
@@ -855,6 +856,7 @@ function spawnBareNode(): Child {
 // Main
 
 async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
+  if (!existsSync(NODE_BIN)) throw new Error(`${NODE_BIN} is missing`);
   const runStarted = performance.now();
   const date = new Date().toISOString();
   console.log(`Canopy nodes benchmark (bench/nodes.ts), ${date}`);
@@ -1421,60 +1423,21 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   };
 }
 
-async function main(): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (!existsSync(NODE_BIN)) throw new Error(`${NODE_BIN} is missing`);
-  const controller = new AbortController();
-  const onSignal = () => {
-    process.stderr.write('interrupted: stopping and cleaning up\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`the benchmark ran longer than ${OVERALL_LIMIT_MS / 60_000} min: stopping\n`);
-    controller.abort();
-  }, OVERALL_LIMIT_MS);
-  watchdog.unref();
-  const cleanup: Cleanup = [];
-  let summary: Awaited<ReturnType<typeof run>> | undefined;
-  let code = 1;
-  try {
-    summary = await run(options, cleanup, controller.signal);
-    code = summary.errors > 0 ? 1 : 0;
-  } catch (err) {
-    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    console.error(`nodes benchmark ${controller.signal.aborted ? 'interrupted' : `failed: ${detail}`}`);
-  } finally {
-    for (const step of cleanup.reverse()) {
-      try {
-        await step.run();
-      } catch (err) {
-        console.error(`cleanup failed (${step.what}): ${err instanceof Error ? err.message : String(err)}`);
-        code = 1;
-      }
-    }
-    clearTimeout(watchdog);
-  }
-  if (summary) {
-    const missed = Object.entries(summary.goals)
-      .filter(([, ok]) => ok === false)
-      .map(([goal]) => goal);
-    if (summary.errors > 0) console.log(`FAILED: ${summary.errors} error(s) (see above)`);
-    console.log(missed.length > 0 ? `goals missed: ${missed.join(', ')}` : 'goals: all met');
-    console.log(JSON.stringify(summary));
-  }
-  return code;
-}
-
-process.exit(await main());
+process.exit(
+  await runBenchmark({
+    name: 'nodes',
+    help: HELP,
+    parse: parseOptions,
+    run,
+    limitMs: OVERALL_LIMIT_MS,
+    exitCode: (summary) => (summary.errors > 0 ? 1 : 0),
+    report: (summary) => {
+      const missed = Object.entries(summary.goals)
+        .filter(([, ok]) => ok === false)
+        .map(([goal]) => goal);
+      if (summary.errors > 0) console.log(`FAILED: ${summary.errors} error(s) (see above)`);
+      console.log(missed.length > 0 ? `goals missed: ${missed.join(', ')}` : 'goals: all met');
+      console.log(JSON.stringify(summary));
+    },
+  }),
+);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   assertBuilt,
+  type Cleanup,
   cloudEnv,
   fmt,
   freePort,
@@ -15,6 +16,7 @@ import {
   printMachine,
   REPO_ROOT,
   round1,
+  runBenchmark,
   type Server,
   type Stopped,
   spawnServer,
@@ -103,7 +105,7 @@ const stats = (values: number[]) => ({
   max: round1(Math.max(...values)),
 });
 
-async function run(options: Options, cleanup: Array<() => Promise<void>>, stop: AbortSignal) {
+async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   assertBuilt();
   const date = new Date().toISOString();
   console.log(`Canopy start benchmark (bench/start.ts), ${date}`);
@@ -119,8 +121,11 @@ async function run(options: Options, cleanup: Array<() => Promise<void>>, stop: 
   const register = (server: Server, group: boolean) => {
     current = { server, group };
   };
-  cleanup.push(async () => {
-    if (current) await stopServer(current.server, { group: current.group });
+  cleanup.push({
+    what: 'stop the server',
+    run: async () => {
+      if (current) await stopServer(current.server, { group: current.group });
+    },
   });
 
   const first: Timed[] = [];
@@ -128,7 +133,7 @@ async function run(options: Options, cleanup: Array<() => Promise<void>>, stop: 
   for (let i = 1; i <= options.runs; i++) {
     if (stop.aborted) throw new Error('interrupted');
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'canopy-bench-start-'));
-    cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+    cleanup.push({ what: `remove ${dataDir}`, run: () => rm(dataDir, { recursive: true, force: true }) });
     const a = await timeStart(dataDir, options, register);
     first.push(a);
     if (stop.aborted) throw new Error('interrupted');
@@ -172,7 +177,7 @@ async function run(options: Options, cleanup: Array<() => Promise<void>>, stop: 
 async function timeNpmStart(
   options: Options,
   register: (server: Server, group: boolean) => void,
-  cleanup: Array<() => Promise<void>>,
+  cleanup: Cleanup,
 ): Promise<{ ms: number; steps: string[] } | { skipped: string }> {
   const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
     scripts?: Record<string, string>;
@@ -189,7 +194,7 @@ async function timeNpmStart(
     return { skipped };
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'canopy-bench-npm-start-'));
-  cleanup.push(() => rm(dataDir, { recursive: true, force: true }));
+  cleanup.push({ what: `remove ${dataDir}`, run: () => rm(dataDir, { recursive: true, force: true }) });
   console.log(
     `npm start:   \`${script}\` once, fresh data dir, npm_config_offline=true, PORT/HOST from env ...`,
   );
@@ -208,44 +213,13 @@ async function timeNpmStart(
   return { ms: timed.ms, steps };
 }
 
-async function main(): Promise<number> {
-  let options: Options | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  const controller = new AbortController();
-  const onSignal = () => {
-    process.stderr.write('interrupted: stopping after the current start and cleaning up\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const cleanup: Array<() => Promise<void>> = [];
-  let summary: Awaited<ReturnType<typeof run>> | undefined;
-  let code = 1;
-  try {
-    summary = await run(options, cleanup, controller.signal);
-    code = 0;
-  } catch (err) {
-    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    console.error(`start benchmark ${controller.signal.aborted ? 'interrupted' : `failed: ${detail}`}`);
-  } finally {
-    for (const step of cleanup.reverse()) {
-      await step().catch((err: unknown) => {
-        console.error(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`);
-        code = 1;
-      });
-    }
-  }
-  if (summary) console.log(JSON.stringify(summary));
-  return code;
-}
-
-process.exit(await main());
+process.exit(
+  await runBenchmark({
+    name: 'start',
+    help: HELP,
+    parse: parseOptions,
+    run,
+    exitCode: () => 0,
+    report: (summary) => console.log(JSON.stringify(summary)),
+  }),
+);
