@@ -1,8 +1,8 @@
 import type { AdminUser } from '@canopy/protocol';
-import { useState } from 'react';
 import { adminApi } from '../api/admin';
-import { errorMessage, SITUATIONS } from '../api/messages';
+import { SITUATIONS } from '../api/messages';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { useSubmission } from '../ui/useSubmission';
 
 export type StatusAction = 'disable' | 'enable';
 
@@ -20,20 +20,18 @@ interface UserStatusDialogProps {
 /** Asks before disabling or enabling an account, then does it and reports the updated user. */
 export function UserStatusDialog({ change, onDone, onCancel }: UserStatusDialogProps) {
   const { user, action } = change;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const submission = useSubmission([]);
   const disabling = action === 'disable';
 
   async function confirm() {
-    setBusy(true);
-    setError(null);
-    try {
-      const result = disabling ? await adminApi.disableUser(user.id) : await adminApi.enableUser(user.id);
-      onDone(result.user);
-    } catch (caught) {
-      setError(errorMessage(caught, disabling ? { CONFLICT: SITUATIONS.disableSelf } : {}));
-      setBusy(false);
-    }
+    let updated: AdminUser | undefined;
+    const ok = await submission.run(
+      async () => {
+        updated = (disabling ? await adminApi.disableUser(user.id) : await adminApi.enableUser(user.id)).user;
+      },
+      disabling ? { CONFLICT: SITUATIONS.disableSelf } : {},
+    );
+    if (ok && updated) onDone(updated);
   }
 
   return (
@@ -41,8 +39,8 @@ export function UserStatusDialog({ change, onDone, onCancel }: UserStatusDialogP
       title={disabling ? 'Disable this user?' : 'Enable this user?'}
       confirmLabel={disabling ? 'Disable user' : 'Enable user'}
       danger={disabling}
-      busy={busy}
-      error={error}
+      busy={submission.busy}
+      error={submission.formError}
       onConfirm={confirm}
       onCancel={onCancel}
     >

@@ -1,8 +1,7 @@
 import type { AgentSummary } from '@canopy/protocol';
-import { useState } from 'react';
 import { agentsApi } from '../api/agents';
-import { errorMessage } from '../api/messages';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { useSubmission } from '../ui/useSubmission';
 
 interface RemoveNodeDialogProps {
   agent: AgentSummary;
@@ -11,19 +10,10 @@ interface RemoveNodeDialogProps {
 }
 
 export function RemoveNodeDialog({ agent, onDone, onCancel }: RemoveNodeDialogProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const action = useSubmission([]);
 
   async function confirm() {
-    setBusy(true);
-    setError(null);
-    try {
-      await agentsApi.remove(agent.id);
-      onDone();
-    } catch (caught) {
-      setError(errorMessage(caught));
-      setBusy(false);
-    }
+    if (await action.run(() => agentsApi.remove(agent.id))) onDone();
   }
 
   return (
@@ -31,8 +21,8 @@ export function RemoveNodeDialog({ agent, onDone, onCancel }: RemoveNodeDialogPr
       title={`Remove ${agent.name}?`}
       confirmLabel="Remove node"
       danger
-      busy={busy}
-      error={error}
+      busy={action.busy}
+      error={action.formError}
       onConfirm={confirm}
       onCancel={onCancel}
     >

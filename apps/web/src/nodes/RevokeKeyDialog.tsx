@@ -1,8 +1,7 @@
 import type { EnrollmentKey } from '@canopy/protocol';
-import { useState } from 'react';
 import { agentsApi } from '../api/agents';
-import { errorMessage } from '../api/messages';
 import { ConfirmDialog } from '../ui/ConfirmDialog';
+import { useSubmission } from '../ui/useSubmission';
 import { keyName } from './keyName';
 
 interface RevokeKeyDialogProps {
@@ -12,19 +11,10 @@ interface RevokeKeyDialogProps {
 }
 
 export function RevokeKeyDialog({ enrollmentKey, onDone, onCancel }: RevokeKeyDialogProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const action = useSubmission([]);
 
   async function confirm() {
-    setBusy(true);
-    setError(null);
-    try {
-      await agentsApi.revokeEnrollmentKey(enrollmentKey.id);
-      onDone();
-    } catch (caught) {
-      setError(errorMessage(caught));
-      setBusy(false);
-    }
+    if (await action.run(() => agentsApi.revokeEnrollmentKey(enrollmentKey.id))) onDone();
   }
 
   return (
@@ -32,8 +22,8 @@ export function RevokeKeyDialog({ enrollmentKey, onDone, onCancel }: RevokeKeyDi
       title={`Revoke ${keyName(enrollmentKey)}?`}
       confirmLabel="Revoke key"
       danger
-      busy={busy}
-      error={error}
+      busy={action.busy}
+      error={action.formError}
       onConfirm={confirm}
       onCancel={onCancel}
     >
