@@ -75,6 +75,8 @@ export function createApp(deps: AppDeps) {
     now,
     pingIntervalMs: config.agents.pingIntervalMs,
     idleTimeoutMs: config.agents.idleTimeoutMs,
+    handshakeConcurrency: config.agents.handshakeConcurrency,
+    handshakeQueueMax: config.agents.handshakeQueueMax,
   });
 
   const app = express();

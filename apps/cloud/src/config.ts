@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   AGENT_PING_INTERVAL_S: positiveInt.max(3600).default(30),
   AGENT_IDLE_TIMEOUT_S: positiveInt.max(3600).default(90),
   AGENT_QUEUE_MAX: positiveInt.max(100_000).default(1000),
+  AGENT_HANDSHAKE_CONCURRENCY: positiveInt.max(1000).default(16),
+  AGENT_HANDSHAKE_QUEUE_MAX: positiveInt.max(1_000_000).default(20_000),
 });
 
 export type Config = {
@@ -53,6 +55,8 @@ export type Config = {
     pingIntervalMs: number;
     idleTimeoutMs: number;
     queueMax: number;
+    handshakeConcurrency: number;
+    handshakeQueueMax: number;
     wsUrl: string;
   };
 };
@@ -105,6 +109,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pingIntervalMs: e.AGENT_PING_INTERVAL_S * 1000,
       idleTimeoutMs: e.AGENT_IDLE_TIMEOUT_S * 1000,
       queueMax: e.AGENT_QUEUE_MAX,
+      handshakeConcurrency: e.AGENT_HANDSHAKE_CONCURRENCY,
+      handshakeQueueMax: e.AGENT_HANDSHAKE_QUEUE_MAX,
       wsUrl: `${publicUrl.replace(/^http/, 'ws')}/ws/agent`,
     },
   };

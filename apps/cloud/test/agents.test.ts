@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { AgentCloseCode, type CloudMessage } from '@canopy/protocol';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,7 +106,11 @@ describe.each(await backends())('agents on $name', (backend) => {
   let key: string;
 
   beforeAll(async () => {
-    cloud = await startTestCloud(backend, { AGENT_QUEUE_MAX: '3', AGENT_SESSION_TTL_S: '600' });
+    cloud = await startTestCloud(backend, {
+      AGENT_QUEUE_MAX: '3',
+      AGENT_SESSION_TTL_S: '600',
+      AGENT_HANDSHAKE_CONCURRENCY: '1',
+    });
     owner = new Client(cloud.baseUrl);
     await owner.signup('owner@example.com', PASSWORD);
     const created = await owner.post('/api/v1/agents/enrollment-keys', { label: 'workshop' });
@@ -211,6 +216,42 @@ describe.each(await backends())('agents on $name', (backend) => {
     await second.connect();
     expect(await firstClosed).toBe(AgentCloseCode.REPLACED);
     second.ws?.close();
+  });
+
+  it('lets a node in, and keeps it, after many upgrades of its token that were hung up', async () => {
+    const node = await register();
+    const { port } = new URL(cloud.baseUrl);
+    const request = () =>
+      [
+        'GET /ws/agent HTTP/1.1',
+        `Host: 127.0.0.1:${port}`,
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        'Sec-WebSocket-Version: 13',
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+        `Authorization: Bearer ${node.agentToken}`,
+        `X-Canopy-Fingerprint: ${node.fingerprint}`,
+        '',
+        '',
+      ].join('\r\n');
+    // Handshakes run one at a time here (AGENT_HANDSHAKE_CONCURRENCY 1): none of these may hold the slot
+    // for good, and none may later replace the node's live connection.
+    const hungUp = Array.from({ length: 20 }, () => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.end(request()));
+      socket.on('error', () => {});
+      socket.on('data', () => {});
+      return socket;
+    });
+    await Promise.all(hungUp.map((socket) => new Promise((resolve) => socket.once('finish', resolve))));
+    try {
+      await node.connect();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(node.closeCode).toBeUndefined();
+      expect((await owner.get(`/api/v1/agents/${node.agentId}`)).body.agent.online).toBe(true);
+    } finally {
+      for (const socket of hungUp) socket.destroy();
+      node.ws?.close();
+    }
   });
 
   it('delivers a task queued while the node was offline when it connects, and stores its result once', async () => {

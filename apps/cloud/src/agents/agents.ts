@@ -10,13 +10,14 @@ import {
 import { and, asc, count, desc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { type AuditActor, writeAudit } from '../audit/writer';
 import type { Db } from '../db/client';
-import { agents, tasks } from '../db/schema';
+import { agents, agentTokens, tasks } from '../db/schema';
 import { ApiError } from '../http/errors';
 import {
   type AgentRow,
   findEnrollmentKey,
   issueAgentToken,
   issueSessionToken,
+  newSessionSecret,
   revokeAgentTokens,
 } from './credentials';
 import type { AgentHub } from './hub';
@@ -77,6 +78,37 @@ export class AgentService {
 
   newSessionToken(agentId: string) {
     return issueSessionToken(this.deps.db, agentId, this.deps.sessionTtlMs, this.deps.now());
+  }
+
+  /**
+   * A WebSocket connection was accepted: in one statement (a reconnect storm makes thousands of these), issue
+   * its session token, mark the node online over `ws`, and say whether messages wait beyond its cursor.
+   */
+  async welcome(agentId: string) {
+    const { db, now, sessionTtlMs } = this.deps;
+    const session = newSessionSecret(now(), sessionTtlMs);
+    const issued = db
+      .$with('issued')
+      .as(
+        db
+          .insert(agentTokens)
+          .values({ agentId, kind: 'session', tokenHash: session.tokenHash, expiresAt: session.expiresAt })
+          .returning({ id: agentTokens.id }),
+      );
+    const [row] = await db
+      .with(issued)
+      .update(agents)
+      .set({ lastSeenAt: now(), offlineAt: null, connectionType: 'ws' })
+      .where(eq(agents.id, agentId))
+      .returning({
+        name: agents.name,
+        ackedCursor: agents.ackedCursor,
+        // Spelled out: drizzle drops the table names of columns in an UPDATE's RETURNING, which would make
+        // `agent_id = id` compare two columns of tasks.
+        pending: sql<boolean>`exists (select 1 from tasks t where t.agent_id = agents.id and t.cursor > agents.acked_cursor and t.status = 'queued')`,
+      });
+    if (!row) throw new ApiError(404, 'NOT_FOUND', 'Node not found');
+    return { ...row, token: session.token, expiresAt: session.expiresAt };
   }
 
   /** Any contact from the node: it is online, through this transport. Returns the agent's row. */

@@ -44,10 +44,15 @@ export async function issueAgentToken(db: Db, agentId: string): Promise<string> 
   return token;
 }
 
-export async function issueSessionToken(db: Db, agentId: string, ttlMs: number, now: Date) {
+/** A new session token, its hash (what is stored) and its expiry. */
+export function newSessionSecret(now: Date, ttlMs: number) {
   const token = prefixed(SESSION_TOKEN_PREFIX);
-  const expiresAt = new Date(now.getTime() + ttlMs);
-  await db.insert(agentTokens).values({ agentId, kind: 'session', tokenHash: hashSecret(token), expiresAt });
+  return { token, tokenHash: hashSecret(token), expiresAt: new Date(now.getTime() + ttlMs) };
+}
+
+export async function issueSessionToken(db: Db, agentId: string, ttlMs: number, now: Date) {
+  const { token, tokenHash, expiresAt } = newSessionSecret(now, ttlMs);
+  await db.insert(agentTokens).values({ agentId, kind: 'session', tokenHash, expiresAt });
   return { token, expiresAt };
 }
 

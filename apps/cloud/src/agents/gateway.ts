@@ -9,7 +9,10 @@ import { requestIdFor } from '../http/request-context';
 import type { Logger } from '../log';
 import type { AgentService } from './agents';
 import { authenticateRequest } from './bearer';
+import type { AgentRow } from './credentials';
+import { HandshakeGate } from './handshake-gate';
 import type { AgentHub } from './hub';
+import { completeUpgrade, watchHangUp } from './upgrade-socket';
 
 export const AGENT_WS_PATH = '/ws/agent';
 
@@ -37,6 +40,10 @@ export type GatewayDeps = {
   now: () => Date;
   pingIntervalMs: number;
   idleTimeoutMs: number;
+  /** Handshakes run at once; the rest wait in arrival order (see HandshakeGate). */
+  handshakeConcurrency: number;
+  /** Handshakes waiting beyond this are refused with 503 and Retry-After. */
+  handshakeQueueMax: number;
 };
 
 /**
@@ -48,8 +55,10 @@ export class AgentGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   private readonly connections = new Map<string, Connection>();
   private readonly timer: NodeJS.Timeout;
+  private readonly gate: HandshakeGate;
 
   constructor(private readonly deps: GatewayDeps) {
+    this.gate = new HandshakeGate(deps.handshakeConcurrency, deps.handshakeQueueMax);
     this.timer = setInterval(() => this.sweep(), deps.pingIntervalMs);
     this.timer.unref();
   }
@@ -74,40 +83,51 @@ export class AgentGateway {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const log = this.deps.log.child({ request_id: requestIdFor(req), ws: AGENT_WS_PATH });
     const startedAt = this.deps.now().getTime();
-    // A node that gave up waiting (its handshake timed out) must not come back to life as a zombie
-    // connection that then replaces the node's newer, live one.
-    let abandoned = false;
-    const onGone = () => {
-      abandoned = true;
-    };
-    socket.once('close', onGone);
-    socket.once('end', onGone);
     socket.on('error', () => socket.destroy());
-    try {
-      const agent = await authenticateRequest(this.deps.db, req, 'agent', this.deps.now());
-      socket.off('close', onGone);
-      socket.off('end', onGone);
-      if (abandoned || socket.destroyed) {
-        log.info({ agent_id: agent.id }, 'agent gave up before the upgrade completed');
-        socket.destroy();
-        return;
-      }
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        void this.open(ws, agent.id, startedAt, log.child({ agent_id: agent.id }));
-      });
-    } catch (err) {
-      const apiError =
-        err instanceof ApiError
-          ? err
-          : new ApiError(500, 'INTERNAL_ERROR', 'Something went wrong on our side');
-      if (apiError.status >= 500) log.error({ err }, 'agent upgrade failed');
-      else log.warn({ code: apiError.code }, 'agent connection refused');
-      reject(socket, apiError);
+    // A node that gave up waiting (its handshake timed out) must cost no database work, and must not come
+    // back to life as a zombie connection that then replaces the node's newer, live one.
+    const hangUp = watchHangUp(socket, head);
+    if (!this.gate.hasRoom) {
+      log.warn({ queued: this.gate.queued }, 'too many node handshakes waiting; refused');
+      hangUp.release();
+      reject(
+        socket,
+        new ApiError(503, 'SERVICE_UNAVAILABLE', 'Too many nodes are connecting; retry shortly'),
+        {
+          'Retry-After': '5',
+        },
+      );
+      return;
     }
+    await this.gate.run(async () => {
+      try {
+        if (hangUp.gone()) return;
+        const agent = await authenticateRequest(this.deps.db, req, 'agent', this.deps.now());
+        if (hangUp.gone()) {
+          log.info({ agent_id: agent.id }, 'agent gave up before the upgrade completed');
+          return;
+        }
+        const ws = await completeUpgrade(this.wss, req, socket, hangUp.release());
+        if (ws) await this.open(ws, agent, startedAt, log.child({ agent_id: agent.id }));
+      } catch (err) {
+        const apiError =
+          err instanceof ApiError
+            ? err
+            : new ApiError(500, 'INTERNAL_ERROR', 'Something went wrong on our side');
+        if (apiError.status >= 500) log.error({ err }, 'agent upgrade failed');
+        else log.warn({ code: apiError.code }, 'agent connection refused');
+        hangUp.release();
+        reject(socket, apiError);
+      } finally {
+        if (hangUp.gone()) socket.destroy();
+      }
+    });
   }
 
-  private async open(ws: WebSocket, agentId: string, startedAt: number, log: Logger): Promise<void> {
+  /** Registers the connection and sends `welcome`; resolves once the welcome is on its way. */
+  private async open(ws: WebSocket, agent: AgentRow, startedAt: number, log: Logger): Promise<void> {
     const { service, hub, now } = this.deps;
+    const agentId = agent.id;
     const conn: Connection = {
       id: randomUUID(),
       agentId,
@@ -153,19 +173,18 @@ export class AgentGateway {
         } else if (signal.kind === 'revoked') ws.close(AgentCloseCode.REVOKED, 'node removed');
       });
       await hub.signal(agentId, { kind: 'connected', connection: conn.id, startedAt });
-      const session = await service.newSessionToken(agentId);
-      const agent = await service.touch(agentId, { connectionType: 'ws' });
-      conn.sentCursor = agent.ackedCursor;
+      const welcome = await service.welcome(agentId);
+      conn.sentCursor = welcome.ackedCursor;
       send(conn, {
         type: 'welcome',
         agent_id: agentId,
-        name: agent.name,
-        token: session.token,
-        expires_at: session.expiresAt.toISOString(),
+        name: welcome.name,
+        token: welcome.token,
+        expires_at: welcome.expiresAt.toISOString(),
         server_time: now().toISOString(),
       });
       log.info('agent connected');
-      this.deliver(conn);
+      if (welcome.pending) this.deliver(conn);
     } catch (err) {
       log.error({ err }, 'agent connection setup failed');
       ws.close(1011, 'server error');
@@ -260,10 +279,13 @@ function send(conn: Connection, message: CloudMessage): void {
 }
 
 /** Answers a refused upgrade with a plain HTTP error carrying the standard body. */
-function reject(socket: Duplex, error: ApiError): void {
+function reject(socket: Duplex, error: ApiError, headers: Record<string, string> = {}): void {
   const body: ErrorBody = { code: error.code, message: error.message, details: error.details };
   const json = JSON.stringify(body);
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
-    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n${extra}Connection: close\r\n\r\n${json}`,
   );
 }

@@ -2,6 +2,7 @@ import { type HeartbeatRequest, PollResponse, SessionTokenResponse, type TaskUpd
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Clock } from './clock';
+import type { Fetch } from './fetch';
 import { type CloudHttpOptions, type CloudRequest, CloudRequestError, cloudRequest } from './http';
 import { POLL_WAIT_S } from './poller';
 import { SessionToken } from './session';
@@ -16,7 +17,7 @@ export type AgentApiOptions = {
   clock: Clock;
   random: () => number;
   log: Logger;
-  fetch: typeof fetch;
+  fetch: Fetch;
   /** The cloud rejected the agent token: the node needs re-enrollment. */
   onRejected: (detail: string) => void;
   /** The session token ran out and could not be refreshed. */

@@ -1,5 +1,6 @@
 import { ErrorBody, type ErrorCode, FINGERPRINT_HEADER } from '@canopy/protocol';
 import { type Clock, DeadlineError, deadline } from './clock';
+import type { Fetch } from './fetch';
 
 /** A failed request to the cloud: `status` null when no answer came (network, timeout). */
 export class CloudRequestError extends Error {
@@ -29,7 +30,7 @@ export type CloudHttpOptions = {
   apiBase: string;
   fingerprint: string;
   clock: Clock;
-  fetch: typeof fetch;
+  fetch: Fetch;
 };
 
 export type CloudRequest = {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { AgentApi } from './api';
 import { AttemptLimiter, reconnectDelay } from './backoff';
 import { type Clock, systemClock } from './clock';
+import { type Fetch, httpFetch } from './fetch';
 import { errorText } from './http';
 import { Poller } from './poller';
 import { PROBE_SPREAD_MS, ReturnProbe } from './probe';
@@ -45,7 +46,7 @@ export type LinkOptions = {
   /** Client ping interval (default 25 s) and how long a pong may take (default 10 s). */
   pingIntervalMs?: number;
   pongTimeoutMs?: number;
-  fetch?: typeof fetch;
+  fetch?: Fetch;
 };
 
 export type LinkStatus = {
@@ -130,7 +131,7 @@ export class Link extends EventEmitter<LinkEvents> {
       clock: this.clock,
       random: this.random,
       log: this.log,
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch ?? httpFetch,
       onRejected: (detail) => this.credentialRejected(detail),
       onExpired: () => this.sessionExpired(),
     });
@@ -148,7 +149,7 @@ export class Link extends EventEmitter<LinkEvents> {
       clock: this.clock,
       random: this.random,
       readyUrl: `${options.cloudUrl.replace(/\/+$/, '')}/readyz`,
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch ?? httpFetch,
       onUp: () => this.cloudIsBack(),
     });
     this.updates = new UpdateQueue({

@@ -1,4 +1,5 @@
 import type { Clock } from './clock';
+import type { Fetch } from './fetch';
 
 /** How often, and for how long after an outage starts, the link asks whether the cloud is back. */
 export const PROBE_INTERVAL_MS = 1000;
@@ -24,7 +25,7 @@ export class ReturnProbe {
       clock: Clock;
       random: () => number;
       readyUrl: string;
-      fetch: typeof fetch;
+      fetch: Fetch;
       /** Called when the cloud answers; the link decides whether to attempt now. */
       onUp: () => void;
     },
@@ -69,7 +70,6 @@ export class ReturnProbe {
     let up = false;
     try {
       const res = await this.options.fetch(this.options.readyUrl, { signal: controller.signal });
-      await res.body?.cancel();
       up = res.ok;
     } catch {
       up = false;

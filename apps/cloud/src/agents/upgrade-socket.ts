@@ -1,0 +1,52 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+/**
+ * Node's HTTP server stops reading a socket it hands to 'upgrade', so a client that hangs up while its
+ * upgrade waits goes unseen. Read it meanwhile: a WebSocket client sends nothing before the 101 (RFC 6455
+ * §4.1), and whatever does arrive is kept and handed to the WebSocket with `head`.
+ */
+export function watchHangUp(socket: Duplex, head: Buffer) {
+  let gone = false;
+  let released = false;
+  const chunks: Buffer[] = [head];
+  const onData = (chunk: Buffer) => chunks.push(chunk);
+  const onGone = () => {
+    gone = true;
+  };
+  socket.on('data', onData);
+  socket.once('end', onGone);
+  socket.once('close', onGone);
+  return {
+    gone: () => gone || socket.destroyed,
+    /** Stops watching (call in the same tick as the upgrade: the socket keeps flowing); returns `head`. */
+    release(): Buffer {
+      if (!released) {
+        released = true;
+        socket.off('data', onData);
+        socket.off('end', onGone);
+        socket.off('close', onGone);
+      }
+      return Buffer.concat(chunks);
+    },
+  };
+}
+
+/** ws's handleUpgrade, as a promise; null when ws dropped the socket without calling back (it had closed). */
+export function completeUpgrade(
+  wss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<WebSocket | null> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) return resolve(null);
+    const onClose = () => resolve(null);
+    socket.once('close', onClose);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('close', onClose);
+      resolve(ws);
+    });
+  });
+}
