@@ -2,7 +2,7 @@
 // Everything talks to 127.0.0.1 only.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +41,9 @@ const CLOUD_ENV_KEYS = [
 export function cloudEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of CLOUD_ENV_KEYS) delete env[key];
-  return { ...env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...vars };
+  // With CANOPY_BENCH_CLOUD_LOG (see spawnServer) the log is for reading: info and up.
+  const level = process.env.CANOPY_BENCH_CLOUD_LOG ? 'info' : 'warn';
+  return { ...env, HOST: '127.0.0.1', LOG_LEVEL: level, ...vars };
 }
 
 export function assertBuilt(): void {
@@ -105,15 +107,27 @@ export type SpawnOptions = {
 
 /** Spawns `node apps/cloud/bin/canopy-cloud.js serve` (or another command) without waiting for it. */
 export function spawnServer(options: SpawnOptions): Server {
-  const child = spawn(options.command ?? process.execPath, options.args ?? [CLOUD_BIN, 'serve'], {
-    cwd: REPO_ROOT,
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: options.group ?? false,
-  });
+  // CANOPY_BENCH_CLOUD_NODE_ARGS: node flags for the cloud process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.CANOPY_BENCH_CLOUD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(
+    options.command ?? process.execPath,
+    options.args ?? [...nodeArgs, CLOUD_BIN, 'serve'],
+    {
+      cwd: REPO_ROOT,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.group ?? false,
+    },
+  );
   const output = new Tail();
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
+  // CANOPY_BENCH_CLOUD_LOG: a file that receives everything the cloud processes print (appended).
+  const logFile = process.env.CANOPY_BENCH_CLOUD_LOG;
+  const keep = (chunk: Buffer) => {
+    output.push(chunk);
+    if (logFile) appendFileSync(logFile, chunk);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', (err) => {

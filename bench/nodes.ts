@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { AttemptLimiter, BACKOFF_CAP_MS, backoffDelay, CAP_ATTEMPT } from '../apps/node/src/link/backoff';
 import { systemClock } from '../apps/node/src/link/clock';
 import { PROBE_INTERVAL_MS, PROBE_WINDOW_MS, ReturnProbe } from '../apps/node/src/link/probe';
+import { ATTEMPT_HEADER, attemptStamp, FINGERPRINT_HEADER } from '../packages/protocol/src/agents';
 import {
   assertLoopback,
   type Cleanup,
@@ -455,7 +456,11 @@ class Herd {
       sim.attempts += 1;
       const started = performance.now();
       const ws = new WebSocket(this.wsUrl, {
-        headers: { authorization: `Bearer ${sim.agentToken}`, 'x-canopy-fingerprint': sim.fingerprint },
+        headers: {
+          authorization: `Bearer ${sim.agentToken}`,
+          [FINGERPRINT_HEADER]: sim.fingerprint,
+          [ATTEMPT_HEADER]: String(attemptStamp()),
+        },
         handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
         followRedirects: false,
       });

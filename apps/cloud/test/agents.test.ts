@@ -29,12 +29,15 @@ class RawNode {
     return { authorization: `Bearer ${token}`, 'x-canopy-fingerprint': this.fingerprint };
   }
 
-  connect(opts: { autoPong?: boolean; token?: string; fingerprint?: string } = {}): Promise<CloudMessage> {
+  connect(
+    opts: { autoPong?: boolean; token?: string; fingerprint?: string; attempt?: number } = {},
+  ): Promise<CloudMessage> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`${this.cloud.baseUrl.replace('http', 'ws')}/ws/agent`, {
         headers: {
           ...this.headers(opts.token ?? this.agentToken),
           'x-canopy-fingerprint': opts.fingerprint ?? this.fingerprint,
+          ...(opts.attempt === undefined ? {} : { 'x-canopy-attempt': String(opts.attempt) }),
         },
         autoPong: opts.autoPong ?? true,
       });
@@ -216,6 +219,27 @@ describe.each(await backends())('agents on $name', (backend) => {
     await second.connect();
     expect(await firstClosed).toBe(AgentCloseCode.REPLACED);
     second.ws?.close();
+  });
+
+  it("orders a node's connections by its own attempt stamp: a stale attempt read late does not take over", async () => {
+    const node = await register();
+    const now = Date.now();
+    await node.connect({ attempt: now });
+    const live = node.ws;
+    // The request of an earlier attempt (say, one the node gave up on) reaches the cloud after the live one.
+    const stale = new RawNode(cloud, node.agentId, node.agentToken, node.fingerprint);
+    void stale.connect({ attempt: now - 5000 }).catch(() => {});
+    const staleClosed = stale.closed();
+    expect(await staleClosed).toBe(AgentCloseCode.REPLACED);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(node.closeCode).toBeUndefined();
+    expect(live?.readyState).toBe(WebSocket.OPEN);
+    // A later attempt still replaces it.
+    const next = new RawNode(cloud, node.agentId, node.agentToken, node.fingerprint);
+    const liveClosed = node.closed();
+    await next.connect({ attempt: now + 1000 });
+    expect(await liveClosed).toBe(AgentCloseCode.REPLACED);
+    next.ws?.close();
   });
 
   it('lets a node in, and keeps it, after many upgrades of its token that were hung up', async () => {

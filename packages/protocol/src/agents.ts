@@ -16,6 +16,19 @@ export const ENROLLMENT_KEY_PREFIX = 'cnp_';
 export const AGENT_TOKEN_PREFIX = 'cnt_';
 export const SESSION_TOKEN_PREFIX = 'cns_';
 export const FINGERPRINT_HEADER = 'x-canopy-fingerprint';
+/**
+ * On a WebSocket upgrade: when the node started this attempt (its clock, ms since the epoch, increasing within
+ * a process). Of two connections of one node the later attempt wins; the cloud cannot tell from when it reads
+ * the request, since under load an abandoned attempt's request can reach it after the next one's.
+ */
+export const ATTEMPT_HEADER = 'x-canopy-attempt';
+
+let lastAttempt = 0;
+/** The value of ATTEMPT_HEADER for a new attempt: the time, and always above the previous one. */
+export function attemptStamp(now: number = Date.now()): number {
+  lastAttempt = Math.max(Math.floor(now), lastAttempt + 1);
+  return lastAttempt;
+}
 
 /** WebSocket close codes of /ws/agent. */
 export const AgentCloseCode = {

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AgentCloseCode, type CloudMessage, type ErrorBody, NodeMessage } from '@canopy/protocol';
+import {
+  AgentCloseCode,
+  ATTEMPT_HEADER,
+  type CloudMessage,
+  type ErrorBody,
+  NodeMessage,
+} from '@canopy/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Db } from '../db/client';
 import { ApiError } from '../http/errors';
@@ -19,7 +25,10 @@ export const AGENT_WS_PATH = '/ws/agent';
 type Connection = {
   id: string;
   agentId: string;
-  /** When its upgrade request arrived: of two connections of one agent, the later request wins. */
+  /**
+   * When the node started this attempt (ATTEMPT_HEADER; else when its upgrade request was read): of two
+   * connections of one agent, the later attempt wins.
+   */
   startedAt: number;
   ws: WebSocket;
   log: Logger;
@@ -82,7 +91,7 @@ export class AgentGateway {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const log = this.deps.log.child({ request_id: requestIdFor(req), ws: AGENT_WS_PATH });
-    const startedAt = this.deps.now().getTime();
+    const startedAt = attemptOf(req) ?? this.deps.now().getTime();
     socket.on('error', () => socket.destroy());
     // A node that gave up waiting (its handshake timed out) must cost no database work, and must not come
     // back to life as a zombie connection that then replaces the node's newer, live one.
@@ -103,6 +112,10 @@ export class AgentGateway {
       try {
         if (hangUp.gone()) return;
         const agent = await authenticateRequest(this.deps.db, req, 'agent', this.deps.now());
+        // Let pending socket reads happen first: PGlite answers without yielding to I/O, so a hang-up that
+        // sat in the kernel behind this request (the node timed out while the server was too busy to read
+        // it) would otherwise go unseen, and this stale upgrade would replace the node's newer connection.
+        await new Promise((resolve) => setImmediate(resolve));
         if (hangUp.gone()) {
           log.info({ agent_id: agent.id }, 'agent gave up before the upgrade completed');
           return;
@@ -276,6 +289,13 @@ export class AgentGateway {
 
 function send(conn: Connection, message: CloudMessage): void {
   if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(message));
+}
+
+/** The node's own stamp of this attempt (ATTEMPT_HEADER), when it sent a sane one. */
+function attemptOf(req: IncomingMessage): number | null {
+  const value = req.headers[ATTEMPT_HEADER];
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) return null;
+  return Number(value);
 }
 
 /** Answers a refused upgrade with a plain HTTP error carrying the standard body. */

@@ -1,5 +1,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import {
+  ATTEMPT_HEADER,
+  attemptStamp,
   CloudMessage,
   ErrorBody,
   type ErrorCode,
@@ -77,7 +79,11 @@ export class AgentSocket {
     private readonly handlers: SocketHandlers,
   ) {
     this.ws = new WebSocket(options.url, {
-      headers: { authorization: `Bearer ${options.agentToken}`, [FINGERPRINT_HEADER]: options.fingerprint },
+      headers: {
+        authorization: `Bearer ${options.agentToken}`,
+        [FINGERPRINT_HEADER]: options.fingerprint,
+        [ATTEMPT_HEADER]: String(attemptStamp()),
+      },
       handshakeTimeout: options.handshakeTimeoutMs,
       followRedirects: false,
     });
