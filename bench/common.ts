@@ -103,12 +103,15 @@ export type SpawnOptions = {
   port: number;
   /** Own process group, so stop() can signal the whole group (npm start spawns children). */
   group?: boolean;
+  /** Start node's inspector on 127.0.0.1 (a free port) so the benchmark can force a GC (see Inspector). */
+  inspect?: boolean;
 };
 
 /** Spawns `node apps/cloud/bin/canopy-cloud.js serve` (or another command) without waiting for it. */
 export function spawnServer(options: SpawnOptions): Server {
   // CANOPY_BENCH_CLOUD_NODE_ARGS: node flags for the cloud process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (process.env.CANOPY_BENCH_CLOUD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  if (options.inspect) nodeArgs.push('--inspect=127.0.0.1:0');
   const child = spawn(
     options.command ?? process.execPath,
     options.args ?? [...nodeArgs, CLOUD_BIN, 'serve'],
@@ -136,6 +139,64 @@ export function spawnServer(options: SpawnOptions): Server {
     });
   });
   return { child, url: `http://127.0.0.1:${options.port}`, output, exited };
+}
+
+/**
+ * The cloud's inspector (a server spawned with `inspect`): forces a full garbage collection, so memory is
+ * compared at its live size and not at wherever the heap's sawtooth happens to be.
+ */
+export class Inspector {
+  private constructor(private readonly url: string) {}
+
+  /** Finds the inspector URL the process printed ("Debugger listening on ws://…"). */
+  static async of(server: Server, timeoutMs = 10_000): Promise<Inspector> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const url = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(
+        server.output.toString(),
+      )?.[1];
+      if (url) return new Inspector(url);
+      if (performance.now() > deadline) throw new Error('the cloud did not print its inspector URL');
+      await sleep(50);
+    }
+  }
+
+  /** Full GC, then the V8 heap in use (bytes). */
+  async collect(): Promise<{ heapUsed: number }> {
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(this.url);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    let id = 0;
+    const call = (method: string) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const mine = ++id;
+        const onMessage = (data: Buffer) => {
+          const reply = JSON.parse(data.toString()) as {
+            id?: number;
+            result?: Record<string, unknown>;
+            error?: unknown;
+          };
+          if (reply.id !== mine) return;
+          ws.off('message', onMessage);
+          if (reply.error) reject(new Error(`${method}: ${JSON.stringify(reply.error)}`));
+          else resolve(reply.result ?? {});
+        };
+        ws.on('message', onMessage);
+        ws.send(JSON.stringify({ id: mine, method }));
+      });
+    try {
+      await call('HeapProfiler.enable');
+      await call('HeapProfiler.collectGarbage');
+      await call('HeapProfiler.collectGarbage');
+      const usage = await call('Runtime.getHeapUsage');
+      return { heapUsed: Number(usage.usedSize) };
+    } finally {
+      ws.close();
+    }
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { AttemptLimiter, BACKOFF_CAP_MS, backoffDelay, CAP_ATTEMPT } from '../apps/node/src/link/backoff';
 import { systemClock } from '../apps/node/src/link/clock';
+import { HANDSHAKE_TIMEOUT_MS, WELCOME_TIMEOUT_MS } from '../apps/node/src/link/link';
 import { PROBE_INTERVAL_MS, PROBE_WINDOW_MS, ReturnProbe } from '../apps/node/src/link/probe';
 import { ATTEMPT_HEADER, attemptStamp, FINGERPRINT_HEADER } from '../packages/protocol/src/agents';
 import {
@@ -22,6 +23,7 @@ import {
   ensureBuilt,
   fmt,
   freePort,
+  Inspector,
   intOption,
   openFilesLimit,
   percentile,
@@ -64,8 +66,6 @@ canopy-node daemon. Everything stays on 127.0.0.1. Exits 1 on any error.
 
 /** The node's own timings (apps/node/src/link/link.ts). */
 const HEARTBEAT_INTERVAL_MS = 30_000;
-const HANDSHAKE_TIMEOUT_MS = 10_000;
-const WELCOME_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const WARMUP_NODES = 20;
 /** Heartbeats slower than this are listed by when they happened (to see bursts). */
@@ -1035,10 +1035,11 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   if (stoppedForBaseline.killed || stoppedForBaseline.code !== 0) {
     throw new Error(`the cloud did not stop cleanly before the baseline:\n${server.output}`);
   }
-  server = spawnServer({ env: cloudEnv(env), port });
+  server = spawnServer({ env: cloudEnv(env), port, inspect: true });
   const cloudStartedAt = performance.now();
   log.attach(server);
   await waitHealthy(server, { timeoutMs: 60_000 });
+  const inspector = await Inspector.of(server);
   console.log(
     `restart:     SIGTERM + start again (pid ${pid()}) for a clean baseline, /healthz 200 after ` +
       `${fmt((performance.now() - restartStarted) / 1000)} s`,
@@ -1104,6 +1105,8 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   const idleCpuPct =
     ((cpuTicks(pid()) - idleTicks0) / ticksPerS / ((performance.now() - idle0) / 1000)) * 100;
   const rssBefore = mean(baselineSamples.slice(-5));
+  // The same after a full garbage collection (forced through the inspector): the live size.
+  const gcBefore = { ...(await inspector.collect()), rss: rssKiB(pid()) };
   console.log(
     `baseline:    cloud RSS ${fmt(rssBefore / 1024)} MiB with ${N} nodes registered, none connected ` +
       `(mean of the last 5 of ${baselineSamples.length} samples 1 s apart, ${steady() ? 'steady' : 'NOT steady'}; ` +
@@ -1156,7 +1159,11 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   // RSS saws up and down by tens of MiB (garbage collection): "after" is the mean of the last 10 one-second
   // samples of the window; the window's min and mean are printed too.
   const rssAfter = mean(rssSeries.slice(-10));
-  const kibPerNode = (rssAfter - rssBefore) / N;
+  const kibPerNodeSampled = (rssAfter - rssBefore) / N;
+  // The goal's figure: RSS and V8 heap after a forced full GC, before and after, per connected node.
+  const gcAfter = { ...(await inspector.collect()), rss: rssKiB(pid()) };
+  const kibPerNode = (gcAfter.rss - gcBefore.rss) / N;
+  const heapKibPerNode = (gcAfter.heapUsed - gcBefore.heapUsed) / 1024 / N;
   const rssMin = Math.min(...rssSeries);
   const rssMax = Math.max(...rssSeries);
   const rssMean = mean(rssSeries);
@@ -1167,8 +1174,13 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   const settleErrors =
     settle.attemptErrors.total + settle.closes.total + settle.other.total + settle.heartbeatErrors.total;
   console.log(
-    `memory:      cloud RSS ${fmt(rssBefore / 1024)} → ${fmt(rssAfter / 1024)} MiB = ` +
-      `${fmt(kibPerNode)} KiB per connected node (goal ≤ ${GOALS.kibPerNode}; "after" = mean of the last 10 s)`,
+    `memory:      after a full GC (forced through the inspector), cloud RSS ${fmt(gcBefore.rss / 1024)} → ` +
+      `${fmt(gcAfter.rss / 1024)} MiB = ${fmt(kibPerNode)} KiB per connected node (goal ≤ ${GOALS.kibPerNode}); ` +
+      `V8 heap ${fmt(gcBefore.heapUsed / 1048576)} → ${fmt(gcAfter.heapUsed / 1048576)} MiB = ${fmt(heapKibPerNode)} KiB per node`,
+  );
+  console.log(
+    `             as sampled, without forcing GC: RSS ${fmt(rssBefore / 1024)} → ${fmt(rssAfter / 1024)} MiB = ` +
+      `${fmt(kibPerNodeSampled)} KiB per node ("after" = mean of the last 10 s; the heap's garbage saws up and down)`,
   );
   console.log(
     `             over the whole window: min ${fmt(rssMin / 1024)} (${fmt((rssMin - rssBefore) / N)} KiB/node), ` +
@@ -1391,9 +1403,13 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
     connect: { seconds: round1(connectS), ...connect },
     settle: {
       seconds: round1(settleWallS),
-      rss_before_mib: round1(rssBefore / 1024),
-      rss_after_mib: round1(rssAfter / 1024),
+      rss_after_gc_before_mib: round1(gcBefore.rss / 1024),
+      rss_after_gc_after_mib: round1(gcAfter.rss / 1024),
       kib_per_node: round1(kibPerNode),
+      heap_after_gc_kib_per_node: round1(heapKibPerNode),
+      rss_sampled_before_mib: round1(rssBefore / 1024),
+      rss_sampled_after_mib: round1(rssAfter / 1024),
+      kib_per_node_sampled: round1(kibPerNodeSampled),
       rss_window_min_mean_max_mib: [round1(rssMin / 1024), round1(rssMean / 1024), round1(rssMax / 1024)],
       cpu_pct_one_core: round1(cpuPct),
       bench_cpu_pct: round1(benchCpuPct),

@@ -62,6 +62,8 @@ export function openConfiguredDatabase(config: Config): Promise<Database> {
     : openDatabase({ kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') });
 }
 
+const LISTEN_BACKLOG = 4096;
+
 /** Starts canopy-cloud: database (migrated), stream engine, HTTP server, mail worker, housekeeping. */
 export async function startCloud(config: Config, options: StartOptions = {}): Promise<RunningCloud> {
   const log = createLogger(config.logLevel, options.logDestination);
@@ -104,7 +106,10 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     gateway.attach(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
+      // After a restart every node reconnects within a second or two. Node's default accept queue (511)
+      // overflows then, and an overflowed connection waits for TCP's retransmits (1 s, 3 s, 7 s…) before
+      // the cloud even sees it; the kernel caps this at net.core.somaxconn.
+      server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
     });
     closers.push(
       () =>

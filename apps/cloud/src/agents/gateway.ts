@@ -31,7 +31,8 @@ type Connection = {
    */
   startedAt: number;
   ws: WebSocket;
-  log: Logger;
+  /** Its upgrade request's id, for its log lines (a logger per connection would cost ~1 KiB each). */
+  requestId: string;
   /** Highest cursor sent on this connection. */
   sentCursor: number;
   lastHeardAt: number;
@@ -61,7 +62,12 @@ export type GatewayDeps = {
  * a connection silent for `idleTimeoutMs` (close 4008).
  */
 export class AgentGateway {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  // The gateway tracks its connections itself (`connections`), so ws need not keep a second set.
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: 16 * 1024 * 1024,
+  });
   private readonly connections = new Map<string, Connection>();
   private readonly timer: NodeJS.Timeout;
   private readonly gate: HandshakeGate;
@@ -121,7 +127,7 @@ export class AgentGateway {
           return;
         }
         const ws = await completeUpgrade(this.wss, req, socket, hangUp.release());
-        if (ws) await this.open(ws, agent, startedAt, log.child({ agent_id: agent.id }));
+        if (ws) await this.open(ws, agent, startedAt, requestIdFor(req));
       } catch (err) {
         const apiError =
           err instanceof ApiError
@@ -138,7 +144,12 @@ export class AgentGateway {
   }
 
   /** Registers the connection and sends `welcome`; resolves once the welcome is on its way. */
-  private async open(ws: WebSocket, agent: AgentRow, startedAt: number, log: Logger): Promise<void> {
+  /** A connection's logger, made when a line is written. */
+  private logOf(conn: Connection): Logger {
+    return this.deps.log.child({ request_id: conn.requestId, ws: AGENT_WS_PATH, agent_id: conn.agentId });
+  }
+
+  private async open(ws: WebSocket, agent: AgentRow, startedAt: number, requestId: string): Promise<void> {
     const { service, hub, now } = this.deps;
     const agentId = agent.id;
     const conn: Connection = {
@@ -146,7 +157,7 @@ export class AgentGateway {
       agentId,
       startedAt,
       ws,
-      log,
+      requestId,
       sentCursor: 0,
       lastHeardAt: now().getTime(),
       lastTouchedAt: now().getTime(),
@@ -162,16 +173,18 @@ export class AgentGateway {
 
     ws.on('message', (data) => {
       conn.lastHeardAt = now().getTime();
-      void this.onMessage(conn, data.toString()).catch((err) => log.error({ err }, 'agent message failed'));
+      void this.onMessage(conn, data.toString()).catch((err) =>
+        this.logOf(conn).error({ err }, 'agent message failed'),
+      );
     });
     ws.on('pong', () => {
       conn.lastHeardAt = now().getTime();
     });
-    ws.on('error', (err) => log.warn({ err: err.message }, 'agent socket error'));
+    ws.on('error', (err) => this.logOf(conn).warn({ err: err.message }, 'agent socket error'));
     ws.on('close', (code) => {
       void conn.unsubscribe?.();
       if (this.connections.get(agentId) === conn) this.connections.delete(agentId);
-      log.info({ code }, 'agent disconnected');
+      this.logOf(conn).info({ code }, 'agent disconnected');
     });
 
     try {
@@ -196,10 +209,10 @@ export class AgentGateway {
         expires_at: welcome.expiresAt.toISOString(),
         server_time: now().toISOString(),
       });
-      log.info('agent connected');
+      this.logOf(conn).info('agent connected');
       if (welcome.pending) this.deliver(conn);
     } catch (err) {
-      log.error({ err }, 'agent connection setup failed');
+      this.logOf(conn).error({ err }, 'agent connection setup failed');
       ws.close(1011, 'server error');
     }
   }
@@ -209,12 +222,15 @@ export class AgentGateway {
     try {
       json = JSON.parse(raw);
     } catch {
-      conn.log.warn('agent sent a frame that is not JSON; ignored');
+      this.logOf(conn).warn('agent sent a frame that is not JSON; ignored');
       return;
     }
     const parsed = NodeMessage.safeParse(json);
     if (!parsed.success) {
-      conn.log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'agent sent an invalid message; ignored');
+      this.logOf(conn).warn(
+        { issues: parsed.error.issues.slice(0, 3) },
+        'agent sent an invalid message; ignored',
+      );
       return;
     }
     const { service } = this.deps;
@@ -231,7 +247,7 @@ export class AgentGateway {
       }
       case 'going_offline':
         await service.markOffline(conn.agentId);
-        conn.log.info({ reason: message.reason }, 'agent going offline');
+        this.logOf(conn).info({ reason: message.reason }, 'agent going offline');
         conn.ws.close(1000, 'bye');
         return;
     }
@@ -251,7 +267,7 @@ export class AgentGateway {
           }
         }
       })
-      .catch((err) => conn.log.error({ err }, 'delivery to agent failed'));
+      .catch((err) => this.logOf(conn).error({ err }, 'delivery to agent failed'));
   }
 
   /** Pings every connection; closes the silent ones; refreshes presence of the live ones. */
@@ -260,7 +276,7 @@ export class AgentGateway {
     const live: string[] = [];
     for (const conn of this.connections.values()) {
       if (now - conn.lastHeardAt > this.deps.idleTimeoutMs) {
-        conn.log.warn({ silent_ms: now - conn.lastHeardAt }, 'agent silent too long; closing');
+        this.logOf(conn).warn({ silent_ms: now - conn.lastHeardAt }, 'agent silent too long; closing');
         conn.ws.close(AgentCloseCode.IDLE_TIMEOUT, 'no answer to pings');
         setTimeout(() => conn.ws.terminate(), 2000).unref();
         continue;

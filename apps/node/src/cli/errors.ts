@@ -5,8 +5,6 @@ export const EXIT = {
   FAILURE: 1,
   /** The command line or the configuration is wrong, or the node is not set up. */
   USAGE: 2,
-  /** The command exists but not in this release (service mode). */
-  NOT_AVAILABLE: 3,
 } as const;
 
 /** An error whose message is meant for the person at the terminal; printed without a stack. */

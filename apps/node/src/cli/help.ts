@@ -11,8 +11,8 @@ Usage:
   canopy-node pending            tasks waiting for your approval
   canopy-node approve <ID>       run a waiting task
   canopy-node reject <ID>        refuse a waiting task
-  canopy-node install | uninstall | start | stop | restart
-                                 service mode: not yet available in this release
+  canopy-node install [--system]   run as a service: start at boot, restart after a crash
+  canopy-node uninstall | start | stop | restart   manage that service
   canopy-node --version | --help
   canopy-node <command> --help   details of one command
 
@@ -21,7 +21,7 @@ Environment:
   CANOPY_NODE_CREDENTIAL_STORE  where the agent token is kept: auto (default: the OS keychain when
                                 one answers, else an encrypted file), keychain, or file
 
-Exit codes: 0 ok, 1 failure, 2 usage or configuration error (or not set up), 3 not available yet.
+Exit codes: 0 ok, 1 failure, 2 usage or configuration error (or not set up).
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
@@ -77,9 +77,26 @@ Rejects a waiting task (see canopy-node pending); the cloud is told it was rejec
 
 export const SERVICE_COMMANDS = ['install', 'uninstall', 'start', 'stop', 'restart'] as const;
 
-export const NOT_AVAILABLE =
-  'not yet available: service mode comes in the next release; run `canopy-node connect` or `canopy-node daemon` meanwhile';
+const SERVICE_OPTIONS = `
+Linux: a systemd user unit (~/.config/systemd/user/canopy-node.service); with --system (as root) a system
+unit that runs as the account canopy-node (or --run-as USER), for servers. macOS: a LaunchAgent
+(~/Library/LaunchAgents/dev.canopy.node.plist). Windows: the service CanopyNode.
+`;
 
-for (const command of SERVICE_COMMANDS) {
-  COMMAND_HELP[command] = `Usage: canopy-node ${command}\n\nService mode: ${NOT_AVAILABLE}.\n`;
+COMMAND_HELP.install = `Usage: canopy-node install [--system [--run-as USER]]
+
+Installs canopy-node as a service that starts at boot (or login) and restarts after a crash, starts it,
+and waits until it reports connected. Run canopy-node setup first. Installing again updates the service
+(e.g. after node moved); the agent token stays in the keychain or its encrypted file, never in the service.
+${SERVICE_OPTIONS}`;
+COMMAND_HELP.uninstall = `Usage: canopy-node uninstall [--system]
+
+Stops the service and removes its unit, plist or service entry. Your configuration, credential and logs
+stay in the node's home folder.
+${SERVICE_OPTIONS}`;
+for (const command of ['start', 'stop', 'restart'] as const) {
+  COMMAND_HELP[command] = `Usage: canopy-node ${command} [--system]
+
+${command[0]?.toUpperCase()}${command.slice(1)}s the installed service.
+${SERVICE_OPTIONS}`;
 }

@@ -7,8 +7,9 @@ import { decide, pending } from './approvals';
 import { type CliContext, credentialOptions, openHome } from './context';
 import { parseEnv } from './env';
 import { CliError, EXIT } from './errors';
-import { COMMAND_HELP, MAIN_HELP, NOT_AVAILABLE, SERVICE_COMMANDS } from './help';
+import { COMMAND_HELP, MAIN_HELP, SERVICE_COMMANDS } from './help';
 import { logs } from './logs';
+import { type ServiceCommand, serviceCommand } from './service';
 import { isSetUp, setup } from './setup';
 import { status } from './status';
 
@@ -50,8 +51,18 @@ export async function main(
 
 async function run(ctx: CliContext, command: string, args: string[]): Promise<number> {
   if ((SERVICE_COMMANDS as readonly string[]).includes(command)) {
-    ctx.stderr.write(`canopy-node ${command}: ${NOT_AVAILABLE}.\n`);
-    return EXIT.NOT_AVAILABLE;
+    const { values } = parse(
+      command,
+      args,
+      command === 'install'
+        ? { system: { type: 'boolean' }, 'run-as': { type: 'string' } }
+        : { system: { type: 'boolean' } },
+      0,
+    );
+    return await serviceCommand(ctx, command as ServiceCommand, {
+      system: Boolean(values.system),
+      runAs: text(values['run-as']),
+    });
   }
   switch (command) {
     case 'setup': {

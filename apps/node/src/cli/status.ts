@@ -1,8 +1,10 @@
 import { homePaths } from '../config';
 import { describeStore, loadToken } from '../credential';
 import type { HealthBody } from '../health';
+import { serviceManager } from '../service';
 import { runningPid, VERSION } from '../system';
 import { type CliContext, credentialOptions, openHome } from './context';
+import { managerContext } from './service';
 
 const HEALTH_TIMEOUT_MS = 2000;
 
@@ -55,10 +57,22 @@ export async function status(ctx: CliContext): Promise<number> {
     if (ours.lastTaskAt) row('last task', when(ours.lastTaskAt));
   }
   row('credential', describeStore(home));
-  row('service', 'not installed (service mode comes with `canopy-node install`, not yet available)');
+  row('service', await serviceLine(ctx));
   row('logs', `${homePaths(home).logs} (canopy-node logs)`);
   ctx.stdout.write(`${lines.join('\n')}\n`);
   return 0;
+}
+
+/** Whether canopy-node runs as a service here, as the service manager sees it. */
+async function serviceLine(ctx: CliContext): Promise<string> {
+  try {
+    const manager = serviceManager(managerContext(ctx));
+    const state = await manager.state();
+    if (!state.installed) return 'not installed (`canopy-node install` starts it at boot and after a crash)';
+    return `installed as a ${manager.kind}: ${state.detail} (${state.file})`;
+  } catch (err) {
+    return `unknown (${err instanceof Error ? err.message : String(err)})`;
+  }
 }
 
 /** The daemon's /health body (200 or 503 both carry it), or null when nothing canopy-like answers. */
