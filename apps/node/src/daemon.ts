@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { TaskMessage, TaskUpdate } from '@canopy/protocol';
+import { NodeServiceKind, type TaskMessage, type TaskUpdate } from '@canopy/protocol';
 import { type Config, fixPermissions, homePaths, resolveWsUrl } from './config';
 import { type CredentialOptions, loadToken } from './credential';
 import { handleCrashes, startHealthServer } from './health';
@@ -62,8 +62,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   for (const notice of [...(options.notices ?? []), ...fixes]) log.warn(notice);
 
   const wsUrl = resolveWsUrl(config);
+  const service = serviceKindFromEnv(process.env.CANOPY_NODE_SERVICE);
   log.info(
-    { version: VERSION, nodeId: config.nodeId, cloudUrl: config.cloudUrl, wsUrl, mode },
+    { version: VERSION, nodeId: config.nodeId, cloudUrl: config.cloudUrl, wsUrl, mode, service },
     `canopy-node ${VERSION} starting`,
   );
 
@@ -80,6 +81,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     log,
     enablePollingFallback: config.enablePollingFallback,
     heartbeatState: () => ({ uptime_s: Math.round(process.uptime()) }),
+    service,
     // The link acknowledges a task once handle() resolves (the task is recorded), so none is lost in a crash.
     onTask: (message: TaskMessage) => {
       if (!runner) return Promise.reject(new Error('the task runner is not ready yet'));
@@ -186,4 +188,10 @@ async function bounded(op: () => unknown, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** CANOPY_NODE_SERVICE as the unit, plist or Windows service sets it; anything else counts as none. */
+function serviceKindFromEnv(value: string | undefined): NodeServiceKind | null {
+  const parsed = NodeServiceKind.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }

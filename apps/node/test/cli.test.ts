@@ -44,7 +44,7 @@ describe('canopy-node CLI: commands and exit codes', () => {
       expect(help.stdout).toContain(`canopy-node ${command}`);
     }
     expect(help.stdout).toMatch(
-      /Exit codes: 0 ok, 1 failure, 2 usage or configuration error.*3 not available/s,
+      /Exit codes: 0 ok, 1 failure, 2 usage or configuration error \(or not set up\)\./,
     );
     const version = await run(['--version'], env);
     expect(version.code).toBe(0);
@@ -84,14 +84,21 @@ describe('canopy-node CLI: commands and exit codes', () => {
     expect(lines.code).toBe(2);
   });
 
-  it('answers "not yet available" with exit 3 for the service commands', async () => {
-    for (const command of ['install', 'uninstall', 'start', 'stop', 'restart']) {
+  it('refuses to install a service before setup, and to manage one that is not installed', async () => {
+    const install = await run(['install'], env);
+    expect(install.code).toBe(2);
+    expect(install.stderr).toContain('This machine is not set up yet: run `canopy-node setup <KEY>` first');
+    for (const command of ['start', 'stop', 'restart']) {
       const result = await run([command], env);
-      expect(result.code, command).toBe(3);
-      expect(result.stderr).toContain(
-        'not yet available: service mode comes in the next release; run `canopy-node connect` or `canopy-node daemon` meanwhile',
-      );
+      expect(result.code, command).toBe(1);
+      expect(result.stderr).toContain('not installed as a service: run `canopy-node install` first');
     }
+    const uninstall = await run(['uninstall'], env);
+    expect(uninstall.code).toBe(0);
+    expect(uninstall.stdout).toContain('nothing to remove');
+    const runAs = await run(['install', '--run-as', 'x'], env);
+    expect(runAs.code).toBe(2);
+    expect(runAs.stderr).toContain('--run-as goes with --system');
   });
 
   it('says a fresh machine is not set up (status 0, daemon exit 2) without creating the home', async () => {
@@ -272,7 +279,7 @@ describe('canopy-node CLI: setup, daemon, status, logs', () => {
       expect(status.stdout).toMatch(/state: +connected since/);
       expect(status.stdout).toContain(`node:       ${AGENT_ID} (bench-pc)`);
       expect(status.stdout).toMatch(
-        /service: +not installed \(service mode comes with `canopy-node install`, not yet available\)/,
+        /service: +not installed \(`canopy-node install` starts it at boot and after a crash\)/,
       );
 
       const second = await run(['daemon'], env);

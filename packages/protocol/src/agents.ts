@@ -214,10 +214,16 @@ export type NodeMessage = z.infer<typeof NodeMessage>;
 
 // ---- HTTP for nodes (session token) ----
 
+/** Which service manager runs the node (`canopy-node install`); absent when it runs in a terminal. */
+export const NodeServiceKind = z.enum(['systemd', 'launchd', 'windows']);
+export type NodeServiceKind = z.infer<typeof NodeServiceKind>;
+
 export const HeartbeatRequest = z.object({
   state: z.string().max(40),
   uptime_s: z.number().nonnegative(),
   version: z.string().max(50).optional(),
+  /** Set when a service manager runs the node: the dashboard shows it as "always on". */
+  service: NodeServiceKind.nullable().optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 export const HeartbeatResponse = z.object({ server_time: z.string() });
@@ -249,6 +255,8 @@ export const AgentSummary = z.object({
   state: z.string().nullable(),
   last_seen_at: z.string().nullable(),
   uptime_s: z.number().nullable(),
+  /** The service manager running it (reported by its heartbeats), or null: runs in a terminal. */
+  service: NodeServiceKind.nullable(),
   created_at: z.string(),
 });
 export type AgentSummary = z.infer<typeof AgentSummary>;

@@ -114,7 +114,13 @@ export class AgentService {
   /** Any contact from the node: it is online, through this transport. Returns the agent's row. */
   async touch(
     agentId: string,
-    fields: { connectionType?: 'ws' | 'poll'; state?: string; uptimeS?: number; version?: string } = {},
+    fields: {
+      connectionType?: 'ws' | 'poll';
+      state?: string;
+      uptimeS?: number;
+      version?: string;
+      serviceKind?: 'systemd' | 'launchd' | 'windows' | null;
+    } = {},
   ): Promise<AgentRow> {
     const [row] = await this.deps.db
       .update(agents)
@@ -125,6 +131,7 @@ export class AgentService {
         ...(fields.state ? { state: fields.state } : {}),
         ...(fields.uptimeS !== undefined ? { uptimeS: Math.round(fields.uptimeS) } : {}),
         ...(fields.version ? { version: fields.version } : {}),
+        ...(fields.serviceKind !== undefined ? { serviceKind: fields.serviceKind } : {}),
       })
       .where(eq(agents.id, agentId))
       .returning();
@@ -187,6 +194,7 @@ export class AgentService {
         online && row.uptimeS !== null && seen !== undefined
           ? row.uptimeS + Math.round((now - seen) / 1000)
           : null,
+      service: row.serviceKind,
       created_at: row.createdAt.toISOString(),
     };
   }

@@ -82,6 +82,8 @@ export function nodeRoutes(deps: {
       state: beat.state,
       uptimeS: beat.uptime_s,
       version: beat.version,
+      // An older node sends no `service`: leave what is stored.
+      ...(beat.service !== undefined ? { serviceKind: beat.service } : {}),
     });
     res.json({ server_time: now().toISOString() });
   });

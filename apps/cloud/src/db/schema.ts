@@ -185,6 +185,8 @@ export const agents = pgTable(
     connectionType: text('connection_type', { enum: ['ws', 'poll'] }),
     state: text('state'),
     uptimeS: integer('uptime_s'),
+    /** systemd, launchd or windows when a service manager runs the node ("always on"); null otherwise. */
+    serviceKind: text('service_kind', { enum: ['systemd', 'launchd', 'windows'] }),
     lastSeenAt: ts('last_seen_at'),
     offlineAt: ts('offline_at'),
     /** Every queued message with a cursor ≤ this was acknowledged by the node. */
@@ -196,6 +198,7 @@ export const agents = pgTable(
   (t) => [
     index('agents_user_idx').on(t.userId),
     check('agents_connection_type_check', sql`${t.connectionType} in ('ws', 'poll')`),
+    check('agents_service_kind_check', sql`${t.serviceKind} in ('systemd', 'launchd', 'windows')`),
   ],
 );
 

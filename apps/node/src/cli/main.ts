@@ -59,6 +59,9 @@ async function run(ctx: CliContext, command: string, args: string[]): Promise<nu
         : { system: { type: 'boolean' } },
       0,
     );
+    if (values['run-as'] !== undefined && !values.system) {
+      throw new CliError('--run-as goes with --system (the account a system service runs as).', EXIT.USAGE);
+    }
     return await serviceCommand(ctx, command as ServiceCommand, {
       system: Boolean(values.system),
       runAs: text(values['run-as']),

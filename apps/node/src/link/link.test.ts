@@ -185,6 +185,8 @@ describe('Link', () => {
     const { link } = makeLink();
     link.start();
     await until(() => link.status().state === 'CONNECTED', 'CONNECTED');
+    // The heartbeat sent on connecting has arrived (it is not one sent after the stop).
+    await until(() => cloud.requests.some((r) => r.url.includes('/heartbeat')), 'the first heartbeat');
     cloud.revoke();
     await until(() => link.status().state === 'DISCONNECTED', 'DISCONNECTED');
     expect(link.status()).toMatchObject({

@@ -43,6 +43,8 @@ export type LinkOptions = {
    */
   onTask: (message: TaskMessage) => void | Promise<void>;
   heartbeatState?: () => { uptime_s: number };
+  /** The service manager running this daemon (CANOPY_NODE_SERVICE), sent with every heartbeat. */
+  service?: HeartbeatRequest['service'];
   /** Client ping interval (default 25 s) and how long a pong may take (default 10 s). */
   pingIntervalMs?: number;
   pongTimeoutMs?: number;
@@ -106,6 +108,7 @@ export class Link extends EventEmitter<LinkEvents> {
   private attemptTimer: unknown = null;
   private heartbeatTimer: unknown = null;
   private heartbeatBusy = false;
+  private beatSent = false;
   private heartbeatFailing = false;
   private watchdogTimer: unknown = null;
   private watchdogDue = 0;
@@ -279,6 +282,9 @@ export class Link extends EventEmitter<LinkEvents> {
         this.clearAttempt();
         this.poller.stop();
         this.updates.wake();
+        // The first heartbeat goes out at once (then every 30 s), so the dashboard knows the node's uptime,
+        // version and whether a service runs it without waiting half a minute.
+        if (!this.beatSent) void this.beat();
         return;
       case 'RECONNECTING':
       case 'POLLING': {
@@ -511,10 +517,12 @@ export class Link extends EventEmitter<LinkEvents> {
   private async beat(): Promise<void> {
     if (this.heartbeatBusy || this.stopped) return;
     this.heartbeatBusy = true;
+    this.beatSent = true;
     const body: HeartbeatRequest = {
       state: this.machine.state.toLowerCase(),
       uptime_s: this.options.heartbeatState?.().uptime_s ?? Math.round(process.uptime()),
       version: this.options.version,
+      service: this.options.service ?? null,
     };
     try {
       await this.api.heartbeat(body);

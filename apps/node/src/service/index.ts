@@ -12,7 +12,6 @@ export { renderUnit, SYSTEM_USER, Systemd, systemdWord, UNIT_NAME } from './linu
 export { LAUNCHD_LABEL, Launchd, renderPlist } from './macos';
 export type { CommandResult, RunCommand } from './run';
 export type { LaunchSpec, ServiceKind, ServiceManager, ServiceState } from './types';
-export { SERVICE_KINDS } from './types';
 export {
   WINDOWS_RECOVERY,
   WINDOWS_SERVICE_ID,

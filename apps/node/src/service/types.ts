@@ -1,3 +1,5 @@
+import type { NodeServiceKind } from '@canopy/protocol';
+
 /** What a service runs: absolute paths of this install, and the environment it needs. */
 export interface LaunchSpec {
   /** The node binary running now (process.execPath). */
@@ -36,5 +38,4 @@ export interface ServiceManager {
 }
 
 /** CANOPY_NODE_SERVICE values: which manager started the daemon (the dashboard shows "always on"). */
-export const SERVICE_KINDS = ['systemd', 'launchd', 'windows'] as const;
-export type ServiceKind = (typeof SERVICE_KINDS)[number];
+export type ServiceKind = NodeServiceKind;

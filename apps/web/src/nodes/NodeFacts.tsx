@@ -2,7 +2,7 @@ import type { AgentSummary } from '@canopy/protocol';
 import type { ReactNode } from 'react';
 import { formatDateTime } from '../ui/format';
 import { useNow } from '../ui/useNow';
-import { connectionText, lastSeenText, uptimeText } from './presence';
+import { connectionText, lastSeenText, serviceText, uptimeText } from './presence';
 
 /** What the cloud knows about a node (its status is in the header), with "last seen" counting up every second. */
 export function NodeFacts({ agent }: { agent: AgentSummary }) {
@@ -12,6 +12,7 @@ export function NodeFacts({ agent }: { agent: AgentSummary }) {
     ['OS', agent.os],
     ['Version', agent.version],
     ['Connection', connectionText(agent) ?? '—'],
+    ['Runs as', serviceText(agent) ?? 'In a terminal or by hand (`canopy-node install` makes it a service)'],
     [
       'Last seen',
       agent.last_seen_at ? (

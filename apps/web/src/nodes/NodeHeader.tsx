@@ -1,7 +1,7 @@
 import type { AgentSummary } from '@canopy/protocol';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { NodeStatus } from './NodeStatus';
+import { AlwaysOn, NodeStatus } from './NodeStatus';
 import { RenameNode } from './RenameNode';
 
 interface NodeHeaderProps {
@@ -33,6 +33,7 @@ export function NodeHeader({ agent, onRenamed, onRemove }: NodeHeaderProps) {
           <>
             <h1>{agent.name}</h1>
             <NodeStatus online={agent.online} />
+            <AlwaysOn agent={agent} />
             <button
               type="button"
               className="button button-secondary button-small"

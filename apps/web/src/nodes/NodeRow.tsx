@@ -1,7 +1,7 @@
 import type { AgentSummary } from '@canopy/protocol';
 import { Link } from 'react-router';
 import { formatDateTime } from '../ui/format';
-import { NodeStatus } from './NodeStatus';
+import { AlwaysOn, NodeStatus } from './NodeStatus';
 import { connectionText, lastSeenText, uptimeText } from './presence';
 
 const none = <span className="muted">—</span>;
@@ -17,6 +17,7 @@ export function NodeRow({ agent, now, onRemove }: NodeRowProps) {
     <tr>
       <td className="cell-nowrap">
         <NodeStatus online={agent.online} />
+        <AlwaysOn agent={agent} />
       </td>
       <td className="cell-strong cell-name">
         <Link to={`/nodes/${agent.id}`}>{agent.name}</Link>

@@ -26,7 +26,8 @@ describe('installSteps', () => {
     const [install, setup, run] = installSteps('linux', origin, 'cnp_abc123');
     expect(install?.command).toBe('npm install -g https://canopy.example.com/downloads/canopy-node.tgz');
     expect(setup?.command).toBe('canopy-node setup cnp_abc123 --cloud https://canopy.example.com');
-    expect(run?.command).toBe('canopy-node connect');
+    expect(run?.command).toBe('canopy-node install');
+    expect(run?.note).toContain('enable-linger');
   });
 
   it('shows a placeholder until a key exists', () => {

@@ -29,6 +29,15 @@ const NODE_REQUIRED: Record<Platform, string> = {
     'Needs Node.js 20 or newer: `winget install OpenJS.NodeJS.LTS` or the installer from nodejs.org. If PowerShell says running scripts is disabled, run `Set-ExecutionPolicy -Scope CurrentUser RemoteSigned` once.',
 };
 
+const SERVICE_NOTE: Record<Platform, string> = {
+  linux:
+    'Starts it now and with your user session, and restarts it after a crash (a systemd user service). To start it at boot before anyone logs in: `sudo loginctl enable-linger $USER`. On a server, `sudo canopy-node install --system` runs it as its own account. `canopy-node connect` runs it in a terminal instead.',
+  macos:
+    'Starts it now and at every login, and restarts it if it stops (a LaunchAgent). `canopy-node connect` runs it in a terminal instead.',
+  windows:
+    'Run it in PowerShell as Administrator: it installs the CanopyNode service, which starts at boot, restarts after a crash and runs as you (it asks your Windows password once). `canopy-node connect` runs it in a terminal instead.',
+};
+
 /**
  * The three steps of spec 000 §7 for one platform. The commands are the same everywhere: none of them
  * needs quoting in PowerShell. `key` is null until the user has created one on this page.
@@ -38,7 +47,7 @@ export function installSteps(platform: Platform, origin: string, key: string | n
     {
       title: 'Install',
       command: `npm install -g ${origin}/downloads/canopy-node.tgz`,
-      note: NODE_REQUIRED[platform],
+      note: `${NODE_REQUIRED[platform]} The package comes from your Canopy cloud, so the public npm registry is not needed.`,
     },
     {
       title: 'Set up',
@@ -48,9 +57,9 @@ export function installSteps(platform: Platform, origin: string, key: string | n
         : `Create an enrollment key above and it is filled in here instead of \`${KEY_PLACEHOLDER}\`.`,
     },
     {
-      title: 'Run',
-      command: 'canopy-node connect',
-      note: 'Keeps it running in this terminal; `canopy-node install` to start it on boot comes with service mode.',
+      title: 'Start as a service',
+      command: 'canopy-node install',
+      note: SERVICE_NOTE[platform],
     },
   ];
 }

@@ -19,3 +19,14 @@ export function lastSeenText(agent: AgentSummary, nowMs: number): string {
 export function uptimeText(agent: AgentSummary): string | null {
   return agent.online && agent.uptime_s !== null ? formatDuration(agent.uptime_s) : null;
 }
+
+const SERVICES: Record<NonNullable<AgentSummary['service']>, string> = {
+  systemd: 'a systemd service',
+  launchd: 'a launchd agent',
+  windows: 'a Windows service',
+};
+
+/** "Always on": a service manager runs it (starts at boot, restarted after a crash). Null otherwise. */
+export function serviceText(agent: AgentSummary): string | null {
+  return agent.service ? `Always on: runs as ${SERVICES[agent.service]}` : null;
+}

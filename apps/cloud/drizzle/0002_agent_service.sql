@@ -1,0 +1,2 @@
+ALTER TABLE "agents" ADD COLUMN "service_kind" text;--> statement-breakpoint
+ALTER TABLE "agents" ADD CONSTRAINT "agents_service_kind_check" CHECK ("agents"."service_kind" in ('systemd', 'launchd', 'windows'));
