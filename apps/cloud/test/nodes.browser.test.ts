@@ -120,7 +120,7 @@ class FakeNode {
         authorization: `Bearer ${this.session}`,
         'x-canopy-fingerprint': FINGERPRINT,
       },
-      body: JSON.stringify({ state: 'connected', uptime_s: uptimeS, version: '0.1.0' }),
+      body: JSON.stringify({ state: 'connected', uptime_s: uptimeS, version: '0.1.0', service: 'systemd' }),
     });
     expect(response.status, await response.clone().text()).toBe(200);
   }
@@ -210,7 +210,7 @@ describe.runIf(haveChromium)('Nodes pages in Chromium', () => {
       `npm install -g ${server.url}/downloads/canopy-node.tgz`,
     );
     expect(await codeOf(page, 'Step 2 command')).toBe(`canopy-node setup ${secret} --cloud ${server.url}`);
-    expect(await codeOf(page, 'Step 3 command')).toBe('canopy-node connect');
+    expect(await codeOf(page, 'Step 3 command')).toBe('canopy-node install');
     const keyRow = page.getByRole('row', { name: /Workshop bench/ });
     await keyRow.getByText(`${secret.slice(0, 10)}…`).waitFor();
     await keyRow.getByRole('button', { name: 'Revoke' }).waitFor();
@@ -234,6 +234,8 @@ describe.runIf(haveChromium)('Nodes pages in Chromium', () => {
     await row.getByText('WebSocket').waitFor();
     await row.getByText('Linux 6.1 (x64)').waitFor();
     await row.getByText('1 h 2 min').waitFor();
+    // Run by systemd (its heartbeat says so): always on.
+    await row.getByText('Always on').waitFor();
     // "last seen" counts up between refreshes.
     const lastSeen = row.getByText(/^(\d+ s ago|just now)$/);
     const first = await lastSeen.textContent();
@@ -249,6 +251,7 @@ describe.runIf(haveChromium)('Nodes pages in Chromium', () => {
     await row.getByRole('link', { name: 'bench-pc' }).click();
     await page.getByRole('heading', { level: 1, name: 'bench-pc' }).waitFor();
     await page.getByText('WebSocket').waitFor();
+    await page.getByText('Always on: runs as a systemd service').waitFor();
     await page.getByLabel('Task type').selectOption({ label: 'Ping' });
     await page.getByRole('button', { name: 'Run task' }).click();
     const tasks = page.getByRole('list', { name: 'Tasks, newest first' });
