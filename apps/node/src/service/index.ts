@@ -11,6 +11,7 @@ import { WindowsService } from './windows';
 export { renderUnit, SYSTEM_USER, Systemd, systemdWord, UNIT_NAME } from './linux';
 export { LAUNCHD_LABEL, Launchd, renderPlist } from './macos';
 export type { CommandResult, RunCommand } from './run';
+export { runCommand } from './run';
 export type { LaunchSpec, ServiceKind, ServiceManager, ServiceState } from './types';
 export {
   WINDOWS_RECOVERY,

@@ -10,6 +10,7 @@ import {
   type RunCommand,
   renderPlist,
   renderUnit,
+  runCommand,
   Systemd,
   WINDOWS_RECOVERY,
   windowsRecoveryArgs,
@@ -141,38 +142,49 @@ describe('launchd agent', () => {
     });
   });
 
-  it('bootstraps, falls back to load -w, is idempotent, and uninstall removes the plist', async () => {
-    const userHome = fs.mkdtempSync(path.join(root, 'mac-'));
-    const loaded = { now: false };
-    const calls: string[][] = [];
-    const run: RunCommand = async (command, args) => {
-      calls.push([command, ...args]);
-      const verb = args[0];
-      if (verb === 'print')
-        return { code: loaded.now ? 0 : 113, stdout: 'state = running\npid = 42\n', stderr: '' };
-      if (verb === 'bootstrap')
-        return { code: 5, stdout: '', stderr: 'Bootstrap failed: 5: Input/output error' };
-      if (verb === 'load') loaded.now = true;
-      if (verb === 'bootout') loaded.now = false;
-      return { code: 0, stdout: '', stderr: '' };
-    };
-    const manager = new Launchd({ launch: spec, run, userHome, uid: 501, logDir });
-    const plist = path.join(userHome, 'Library', 'LaunchAgents', 'dev.canopy.node.plist');
-    await manager.install();
-    expect(fs.existsSync(plist)).toBe(true);
-    expect(calls).toContainEqual(['launchctl', 'bootstrap', 'gui/501', plist]);
-    expect(calls).toContainEqual(['launchctl', 'load', '-w', plist]);
-    expect(await manager.state()).toMatchObject({ installed: true, running: true });
+  it('bootstraps (or loads -w where bootstrap is unknown), is idempotent, and uninstall removes the plist', async () => {
+    // A stand-in launchctl on PATH (apps/node/test/fake-systemd) records its calls and keeps what is loaded.
+    const fakeBin = fileURLToPath(new URL('../../test/fake-systemd', import.meta.url));
+    const state = fs.mkdtempSync(path.join(root, 'launchd-state-'));
+    const saved = { PATH: process.env.PATH, FAKE_SYSTEMD_STATE: process.env.FAKE_SYSTEMD_STATE };
+    process.env.PATH = `${fakeBin}:${process.env.PATH}`;
+    process.env.FAKE_SYSTEMD_STATE = state;
+    const calls = () =>
+      fs
+        .readFileSync(path.join(state, 'calls.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as string[]).join(' '));
+    try {
+      const userHome = fs.mkdtempSync(path.join(root, 'mac-'));
+      const manager = new Launchd({ launch: spec, run: runCommand, userHome, uid: 501, logDir });
+      const plist = path.join(userHome, 'Library', 'LaunchAgents', 'dev.canopy.node.plist');
+      const done = await manager.install();
+      expect(done).toEqual([`Wrote ${plist}`, expect.stringMatching(/^Loaded into launchd/)]);
+      expect(calls()).toContain(`launchctl bootstrap gui/501 ${plist}`);
+      expect(await manager.state()).toMatchObject({ installed: true, running: true });
 
-    calls.length = 0;
-    const again = await manager.install();
-    expect(again[0]).toMatch(/already up to date/);
-    expect(calls.filter((c) => c[1] === 'bootstrap' || c[1] === 'load')).toEqual([]);
+      const again = await manager.install();
+      expect(again[0]).toMatch(/already up to date/);
+      expect(calls().filter((c) => c.includes('bootstrap'))).toHaveLength(1);
 
-    await manager.uninstall();
-    expect(calls).toContainEqual(['launchctl', 'bootout', 'gui/501/dev.canopy.node']);
-    expect(fs.existsSync(plist)).toBe(false);
-    expect((await manager.uninstall()).join('\n')).toMatch(/nothing to remove/);
+      await manager.uninstall();
+      expect(calls()).toContain('launchctl bootout gui/501/dev.canopy.node');
+      expect(fs.existsSync(plist)).toBe(false);
+      expect((await manager.uninstall()).join('\n')).toMatch(/nothing to remove/);
+
+      // macOS before 10.11 has no bootstrap: load -w instead.
+      process.env.FAKE_LAUNCHCTL_NO_BOOTSTRAP = '1';
+      await manager.install();
+      expect(calls()).toContain(`launchctl load -w ${plist}`);
+      expect(await manager.state()).toMatchObject({ running: true });
+      await manager.uninstall();
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.FAKE_SYSTEMD_STATE === undefined) delete process.env.FAKE_SYSTEMD_STATE;
+      else process.env.FAKE_SYSTEMD_STATE = saved.FAKE_SYSTEMD_STATE;
+      delete process.env.FAKE_LAUNCHCTL_NO_BOOTSTRAP;
+    }
   });
 });
 
