@@ -170,6 +170,22 @@ describe.each(await backends())('canopy-node as a systemd user service, cloud on
     expect(again.stdout).toContain('is already up to date');
     expect(daemonPid()).toBe(pid); // not restarted: nothing changed
 
+    // Node.js moved (an upgrade elsewhere): status says so, and install rewrites the unit and restarts it.
+    fs.writeFileSync(
+      unitFile,
+      fs.readFileSync(unitFile, 'utf8').replace(/^ExecStart=\S+/m, 'ExecStart=/opt/old-node/bin/node'),
+    );
+    const stale = await run(['status'], env);
+    expect(stale.stdout).toContain('run `canopy-node install` to update it');
+    const updated = await run(['install'], env);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(updated.stdout).toContain('Restarted it with the new unit');
+    expect(calls()).toContain(`systemctl --user restart ${UNIT}`);
+    expect((await run(['status'], env)).stdout).not.toContain('to update it');
+    await waitFor('the restarted daemon to connect', async () =>
+      (await health())?.connection === 'connected' ? true : undefined,
+    );
+
     const removed = await run(['uninstall'], env);
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toContain(`Removed ${unitFile}`);

@@ -69,7 +69,10 @@ async function serviceLine(ctx: CliContext): Promise<string> {
     const manager = serviceManager(managerContext(ctx));
     const state = await manager.state();
     if (!state.installed) return 'not installed (`canopy-node install` starts it at boot and after a crash)';
-    return `installed as a ${manager.kind}: ${state.detail} (${state.file})`;
+    const line = `installed as a ${manager.kind}: ${state.detail} (${state.file})`;
+    return state.outdated
+      ? `${line}\n${' '.repeat(14)}it runs another Node.js or copy of canopy-node than this one: run \`canopy-node install\` to update it`
+      : line;
   } catch (err) {
     return `unknown (${err instanceof Error ? err.message : String(err)})`;
   }

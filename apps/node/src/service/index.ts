@@ -57,7 +57,7 @@ export interface ServiceContext {
  * `install --system`: only root may write a system unit; the service runs as a dedicated account (made here
  * when missing), which must be set up (its own agent token, in its own encrypted file) before it can run.
  */
-async function prepareSystemAccount(
+export async function prepareSystemAccount(
   run: RunCommand,
   user: string,
   home: string,

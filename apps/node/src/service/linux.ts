@@ -230,12 +230,18 @@ export class Systemd implements ServiceManager {
   }
 
   async state(): Promise<ServiceState> {
-    const installed = await readFile(this.file, 'utf8').then(
-      () => true,
-      () => false,
-    );
-    if (!installed)
-      return { installed, enabled: false, running: false, detail: 'not installed', file: this.file };
+    const current = await readFile(this.file, 'utf8').catch(() => null);
+    const installed = current !== null;
+    if (!installed) {
+      return {
+        installed,
+        enabled: false,
+        running: false,
+        detail: 'not installed',
+        file: this.file,
+        outdated: false,
+      };
+    }
     const enabled = await this.systemctl('is-enabled', UNIT_NAME);
     const active = await this.systemctl('is-active', UNIT_NAME);
     return {
@@ -244,6 +250,7 @@ export class Systemd implements ServiceManager {
       running: active.code === 0,
       detail: `${active.stdout.trim() || said(active)}, ${enabled.stdout.trim() || said(enabled)}`,
       file: this.file,
+      outdated: current !== renderUnit({ launch: this.options.launch, system: this.options.system }),
     };
   }
 }

@@ -184,10 +184,8 @@ export class Launchd implements ServiceManager {
   }
 
   async state(): Promise<ServiceState> {
-    const installed = await readFile(this.file, 'utf8').then(
-      () => true,
-      () => false,
-    );
+    const current = await readFile(this.file, 'utf8').catch(() => null);
+    const installed = current !== null;
     const printed = await this.launchctl('print', this.target);
     const loaded = printed.code === 0;
     const state = /^\s*state = (.+)$/m.exec(printed.stdout)?.[1]?.trim();
@@ -198,6 +196,7 @@ export class Launchd implements ServiceManager {
       running: loaded && state === 'running',
       detail: loaded ? `loaded, state = ${state ?? 'unknown'}${pid ? `, pid = ${pid}` : ''}` : 'not loaded',
       file: this.file,
+      outdated: installed && current !== renderPlist(this.options.launch, this.options.logDir),
     };
   }
 }

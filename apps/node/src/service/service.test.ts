@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   Launchd,
   type LaunchSpec,
+  prepareSystemAccount,
   type RunCommand,
   renderPlist,
   renderUnit,
@@ -111,6 +112,49 @@ describe('systemd units', () => {
       ['systemctl', 'is-active', 'canopy-node.service'],
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', '--now', 'canopy-node.service'],
+    ]);
+  });
+});
+
+describe('install --system: the dedicated account', () => {
+  it('is made with useradd when missing, and must be set up before the unit is written', async () => {
+    const { calls, run } = recorder({ 'id -u': { code: 1, stderr: 'id: no such user' } });
+    const home = fs.mkdtempSync(path.join(root, 'var-lib-'));
+    const nodeHome = path.join(home, '.canopy-node');
+    const attempt = prepareSystemAccount(
+      run,
+      'canopy-node',
+      home,
+      nodeHome,
+      '/usr/lib/node_modules/canopy-node/bin/canopy-node.js',
+    );
+    if (process.getuid?.() !== 0) {
+      await expect(attempt).rejects.toThrow('sudo canopy-node install --system');
+      return;
+    }
+    await expect(attempt).rejects.toThrow(/not set up yet[\s\S]*sudo -u canopy-node HOME=.* setup/);
+    expect(calls).toContainEqual([
+      'useradd',
+      '--system',
+      '--create-home',
+      '--home-dir',
+      home,
+      '--shell',
+      '/usr/sbin/nologin',
+      'canopy-node',
+    ]);
+    fs.mkdirSync(nodeHome, { recursive: true });
+    fs.writeFileSync(path.join(nodeHome, 'config.json'), '{}');
+    const done = await prepareSystemAccount(
+      run,
+      'canopy-node',
+      home,
+      nodeHome,
+      '/root/canopy/bin/canopy-node.js',
+    );
+    expect(done).toEqual([
+      `Created the system account canopy-node (home ${home})`,
+      expect.stringMatching(/is in a home folder; make sure canopy-node can read it/),
     ]);
   });
 });

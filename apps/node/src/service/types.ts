@@ -21,6 +21,11 @@ export interface ServiceState {
   detail: string;
   /** Where its definition lives. */
   file: string;
+  /**
+   * The installed definition differs from what this canopy-node would install now (it runs another
+   * Node.js or another copy of canopy-node): `canopy-node install` updates it.
+   */
+  outdated: boolean;
 }
 
 /** One platform's service manager. Every method says what it did, line by line, or throws a CliError. */

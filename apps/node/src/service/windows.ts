@@ -156,6 +156,8 @@ export class WindowsService implements ServiceManager {
       running: state === 'RUNNING',
       detail: installed ? `state ${state ?? 'unknown'}` : 'not installed',
       file: this.file,
+      // node-windows keeps its definition in its own folder; `canopy-node install` again replaces nothing.
+      outdated: false,
     };
   }
 }
