@@ -1,6 +1,7 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError } from '../cli/errors';
+import { readIfExists, requireInstalled } from './files';
 import { type RunCommand, said } from './run';
 import type { LaunchSpec, ServiceManager, ServiceState } from './types';
 
@@ -117,7 +118,7 @@ export class Systemd implements ServiceManager {
 
   private async writeUnit(): Promise<'written' | 'unchanged'> {
     const unit = renderUnit({ launch: this.options.launch, system: this.options.system });
-    const current = await readFile(this.file, 'utf8').catch(() => null);
+    const current = await readIfExists(this.file);
     if (current === unit) return 'unchanged';
     try {
       await mkdir(path.dirname(this.file), { recursive: true });
@@ -178,10 +179,7 @@ export class Systemd implements ServiceManager {
   }
 
   async uninstall(): Promise<string[]> {
-    const exists = await readFile(this.file, 'utf8').then(
-      () => true,
-      () => false,
-    );
+    const exists = (await readIfExists(this.file)) !== null;
     if (!exists)
       return [`canopy-node is not installed as a ${this.kind} (no ${this.file}); nothing to remove`];
     await this.reachable();
@@ -203,20 +201,14 @@ export class Systemd implements ServiceManager {
     return done;
   }
 
-  private async installedOrFail(): Promise<void> {
-    if (!(await this.state()).installed) {
-      throw new CliError('canopy-node is not installed as a service: run `canopy-node install` first.');
-    }
-  }
-
   async start(): Promise<string[]> {
-    await this.installedOrFail();
+    await requireInstalled(this.file);
     await this.must(['start', UNIT_NAME], 'Starting canopy-node');
     return ['Started canopy-node'];
   }
 
   async stop(): Promise<string[]> {
-    await this.installedOrFail();
+    await requireInstalled(this.file);
     await this.must(['stop', UNIT_NAME], 'Stopping canopy-node');
     return [
       'Stopped canopy-node (it starts again at the next boot or login; `canopy-node uninstall` removes it)',
@@ -224,13 +216,13 @@ export class Systemd implements ServiceManager {
   }
 
   async restart(): Promise<string[]> {
-    await this.installedOrFail();
+    await requireInstalled(this.file);
     await this.must(['restart', UNIT_NAME], 'Restarting canopy-node');
     return ['Restarted canopy-node'];
   }
 
   async state(): Promise<ServiceState> {
-    const current = await readFile(this.file, 'utf8').catch(() => null);
+    const current = await readIfExists(this.file);
     const installed = current !== null;
     if (!installed) {
       return {

@@ -1,6 +1,7 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError } from '../cli/errors';
+import { readIfExists, requireInstalled } from './files';
 import { type RunCommand, said } from './run';
 import type { LaunchSpec, ServiceManager, ServiceState } from './types';
 
@@ -107,7 +108,7 @@ export class Launchd implements ServiceManager {
 
   async install(): Promise<string[]> {
     const plist = renderPlist(this.options.launch, this.options.logDir);
-    const current = await readFile(this.file, 'utf8').catch(() => null);
+    const current = await readIfExists(this.file);
     const done: string[] = [];
     if (current !== plist) {
       try {
@@ -129,10 +130,7 @@ export class Launchd implements ServiceManager {
   }
 
   async uninstall(): Promise<string[]> {
-    const exists = await readFile(this.file, 'utf8').then(
-      () => true,
-      () => false,
-    );
+    const exists = (await readIfExists(this.file)) !== null;
     const done: string[] = [];
     if (await this.unload()) done.push(`Stopped and unloaded ${LAUNCHD_LABEL}`);
     if (!exists) {
@@ -144,14 +142,8 @@ export class Launchd implements ServiceManager {
     return done;
   }
 
-  private async installedOrFail(): Promise<void> {
-    if (!(await this.state()).installed) {
-      throw new CliError('canopy-node is not installed as a service: run `canopy-node install` first.');
-    }
-  }
-
   async start(): Promise<string[]> {
-    await this.installedOrFail();
+    await requireInstalled(this.file);
     if (!(await this.loaded())) {
       await this.load();
       return ['Loaded and started canopy-node'];
@@ -162,7 +154,7 @@ export class Launchd implements ServiceManager {
   }
 
   async stop(): Promise<string[]> {
-    await this.installedOrFail();
+    await requireInstalled(this.file);
     // KeepAlive would start a killed daemon again: stopping means unloading until the next start or login.
     const unloaded = await this.unload();
     return [
@@ -173,7 +165,7 @@ export class Launchd implements ServiceManager {
   }
 
   async restart(): Promise<string[]> {
-    await this.installedOrFail();
+    await requireInstalled(this.file);
     if (!(await this.loaded())) {
       await this.load();
       return ['Started canopy-node'];
@@ -184,7 +176,7 @@ export class Launchd implements ServiceManager {
   }
 
   async state(): Promise<ServiceState> {
-    const current = await readFile(this.file, 'utf8').catch(() => null);
+    const current = await readIfExists(this.file);
     const installed = current !== null;
     const printed = await this.launchctl('print', this.target);
     const loaded = printed.code === 0;
