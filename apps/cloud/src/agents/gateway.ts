@@ -21,6 +21,8 @@ import type { AgentHub } from './hub';
 import { completeUpgrade, watchHangUp } from './upgrade-socket';
 
 export const AGENT_WS_PATH = '/ws/agent';
+/** How far a node's attempt stamp may be from the cloud's clock and still order its connections. */
+const ATTEMPT_STAMP_SLACK_MS = 10 * 60_000;
 
 type Connection = {
   id: string;
@@ -97,7 +99,10 @@ export class AgentGateway {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const log = this.deps.log.child({ request_id: requestIdFor(req), ws: AGENT_WS_PATH });
-    const startedAt = attemptOf(req) ?? this.deps.now().getTime();
+    const now = this.deps.now().getTime();
+    const stamp = attemptOf(req);
+    // A node's own stamp orders its attempts; one far from the cloud's clock (a clock that jumps) is not used.
+    const startedAt = stamp !== null && Math.abs(stamp - now) <= ATTEMPT_STAMP_SLACK_MS ? stamp : now;
     socket.on('error', () => socket.destroy());
     // A node that gave up waiting (its handshake timed out) must cost no database work, and must not come
     // back to life as a zombie connection that then replaces the node's newer, live one.
@@ -120,7 +125,7 @@ export class AgentGateway {
         const agent = await authenticateRequest(this.deps.db, req, 'agent', this.deps.now());
         // Let pending socket reads happen first: PGlite answers without yielding to I/O, so a hang-up that
         // sat in the kernel behind this request (the node timed out while the server was too busy to read
-        // it) would otherwise go unseen, and this stale upgrade would replace the node's newer connection.
+        // it) would otherwise go unseen, and a 101 and a welcome would go to a node that is gone.
         await new Promise((resolve) => setImmediate(resolve));
         if (hangUp.gone()) {
           log.info({ agent_id: agent.id }, 'agent gave up before the upgrade completed');
