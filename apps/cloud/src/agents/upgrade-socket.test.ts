@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { completeUpgrade, watchHangUp } from './upgrade-socket';
+import { completeUpgrade, MAX_EARLY_BYTES, watchHangUp } from './upgrade-socket';
 
 type Upgrade = { req: http.IncomingMessage; socket: Duplex; head: Buffer };
 
@@ -108,5 +108,19 @@ describe('upgrade sockets', () => {
     expect(message).toBe('early');
     await until(() => Buffer.concat(replies).toString().startsWith('HTTP/1.1 101'), 'the 101');
     ws.terminate();
+  });
+
+  it('cuts off a client that sends more than MAX_EARLY_BYTES before its 101, instead of buffering it', async () => {
+    const { server } = await setup();
+    const client = net.connect(server.port, '127.0.0.1', () => {
+      client.write(upgradeRequest(server.port));
+      client.write(Buffer.alloc(MAX_EARLY_BYTES + 1024));
+    });
+    client.on('error', () => {});
+    cleanups.push(() => client.destroy());
+    const { socket, head } = await server.next();
+    const hangUp = watchHangUp(socket, head);
+    await until(hangUp.gone, 'the flood to be cut off');
+    expect(socket.destroyed).toBe(true);
   });
 });

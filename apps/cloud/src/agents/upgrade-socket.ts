@@ -2,6 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 
+/** Bytes a client may send before its 101 (a first frame or two at most). */
+export const MAX_EARLY_BYTES = 64 * 1024;
+
 /**
  * Node's HTTP server stops reading a socket it hands to 'upgrade', so a client that hangs up while its
  * upgrade waits goes unseen. Read it meanwhile: a WebSocket client sends nothing before the 101 (RFC 6455
@@ -11,7 +14,13 @@ export function watchHangUp(socket: Duplex, head: Buffer) {
   let gone = false;
   let released = false;
   const chunks: Buffer[] = [head];
-  const onData = (chunk: Buffer) => chunks.push(chunk);
+  let size = head.length;
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    // Nothing should come before the 101: a client that keeps sending is cut off, not buffered.
+    if (size > MAX_EARLY_BYTES) socket.destroy();
+    else chunks.push(chunk);
+  };
   const onGone = () => {
     gone = true;
   };
