@@ -14,11 +14,13 @@ export type { CommandResult, RunCommand } from './run';
 export { runCommand } from './run';
 export type { LaunchSpec, ServiceKind, ServiceManager, ServiceState } from './types';
 export {
+  scrubServicePassword,
   WINDOWS_RECOVERY,
   WINDOWS_SERVICE_ID,
   WINDOWS_SERVICE_NAME,
   windowsRecoveryArgs,
   windowsServiceDefinition,
+  windowsWrapperXml,
 } from './windows';
 
 /**

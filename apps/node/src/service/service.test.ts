@@ -13,9 +13,11 @@ import {
   renderUnit,
   runCommand,
   Systemd,
+  scrubServicePassword,
   WINDOWS_RECOVERY,
   windowsRecoveryArgs,
   windowsServiceDefinition,
+  windowsWrapperXml,
 } from '.';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'canopy-service-'));
@@ -253,5 +255,23 @@ describe('Windows service', () => {
       'actions=',
       'restart/5000/restart/30000/restart/60000',
     ]);
+  });
+
+  it('takes the account password out of the node-windows wrapper XML after installing', async () => {
+    expect(
+      windowsWrapperXml(
+        'C:\\Users\\ada\\AppData\\Roaming\\npm\\node_modules\\canopy-node\\bin\\canopy-node.js',
+      ),
+    ).toBe('C:\\Users\\ada\\AppData\\Roaming\\npm\\node_modules\\canopy-node\\bin\\daemon\\canopynode.xml');
+    const file = path.join(root, 'canopynode.xml');
+    fs.writeFileSync(
+      file,
+      '<service><id>canopynode.exe</id><serviceaccount><domain>PC</domain><user>ada</user><password>s3cr3t pass</password></serviceaccount></service>',
+    );
+    expect(await scrubServicePassword(file)).toBe(true);
+    const xml = fs.readFileSync(file, 'utf8');
+    expect(xml).not.toContain('s3cr3t');
+    expect(xml).toContain('<user>ada</user><password></password>');
+    expect(await scrubServicePassword(path.join(root, 'missing.xml'))).toBe(false);
   });
 });

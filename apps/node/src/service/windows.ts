@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError } from '../cli/errors';
 import { type RunCommand, said } from './run';
@@ -45,6 +46,20 @@ export function windowsServiceDefinition(launch: LaunchSpec, logDir: string): Wi
 export function windowsRecoveryArgs(): string[] {
   const actions = WINDOWS_RECOVERY.restartDelaysMs.map((ms) => `restart/${ms}`).join('/');
   return ['failure', WINDOWS_SERVICE_ID, 'reset=', String(WINDOWS_RECOVERY.resetAfterS), 'actions=', actions];
+}
+
+/** Where node-windows writes its wrapper's definition: <script folder>\daemon\<id>.xml. */
+export function windowsWrapperXml(script: string): string {
+  return path.win32.join(path.win32.dirname(script), 'daemon', WINDOWS_SERVICE_ID.replace(/\.exe$/, '.xml'));
+}
+
+/** Empties every <password> element of the wrapper's XML (a file that is not there is left alone). */
+export async function scrubServicePassword(xmlFile: string): Promise<boolean> {
+  const xml = await readFile(xmlFile, 'utf8').catch(() => null);
+  if (xml === null) return false;
+  const scrubbed = xml.replace(/<password>[\s\S]*?<\/password>/g, '<password></password>');
+  if (scrubbed !== xml) await writeFile(xmlFile, scrubbed);
+  return scrubbed !== xml;
 }
 
 type NodeWindowsService = {
@@ -107,6 +122,9 @@ export class WindowsService implements ServiceManager {
     svc.logOnAs.account = account.user;
     svc.logOnAs.password = account.password;
     const outcome = await this.event(svc, () => svc.install(), ['install', 'alreadyinstalled']);
+    // Windows keeps the account's credentials itself once the service exists; node-windows leaves the
+    // password in its wrapper's XML beside the script, so it is removed from there.
+    await scrubServicePassword(windowsWrapperXml(this.options.launch.script));
     const recovery = await this.options.run('sc.exe', windowsRecoveryArgs());
     const done = [
       outcome === 'install'
