@@ -12,7 +12,7 @@ export function NodeFacts({ agent }: { agent: AgentSummary }) {
     ['OS', agent.os],
     ['Version', agent.version],
     ['Connection', connectionText(agent) ?? '—'],
-    ['Runs as', serviceText(agent) ?? 'In a terminal or by hand (`canopy-node install` makes it a service)'],
+    ['Runs as', serviceText(agent) ?? 'In a terminal or by hand (canopy-node install makes it a service)'],
     [
       'Last seen',
       agent.last_seen_at ? (
