@@ -1,6 +1,7 @@
 // Hostile bytes against the dongle decoders: `node --import tsx bench/remp-fuzz.ts --help`.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { seeded } from '../apps/node/src/link/testing/seeded';
 import { type DiscoveryMessage, decodeDiscovery, encodeDiscovery } from '../packages/remp/src';
 import { intOption, printMachine, round1, runBenchmark } from './common';
 
@@ -31,18 +32,6 @@ function parseOptions(argv: string[]): Options | undefined {
   };
 }
 
-/** A small fast PRNG (mulberry32): the mutations are reproducible from --seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const VALID: DiscoveryMessage[] = [
   { type: 'discover', seq: 1, legacy: false },
   { type: 'discover', seq: 2, legacy: true },
@@ -66,7 +55,7 @@ const VALID: DiscoveryMessage[] = [
 async function run(options: Options) {
   console.log(`REMP fuzz benchmark (bench/remp-fuzz.ts), ${new Date().toISOString()}`);
   printMachine();
-  const random = prng(options.seed);
+  const random = seeded(options.seed); // the mutations are reproducible from --seed
   const int = (n: number) => Math.floor(random() * n);
   const seeds = VALID.map((m) => encodeDiscovery(m));
   const pool = randomBytes(1 << 20);

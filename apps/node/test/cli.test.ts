@@ -22,6 +22,23 @@ const expectNoSecrets = (...texts: string[]) => {
 };
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
+/** Every command of `canopy-node --help`. */
+const COMMANDS = [
+  'setup',
+  'connect',
+  'daemon',
+  'status',
+  'logs',
+  'pending',
+  'approve',
+  'reject',
+  'install',
+  'uninstall',
+  'start',
+  'stop',
+  'restart',
+];
+
 describe('canopy-node CLI: commands and exit codes', () => {
   const dirs = tempDirs();
   const env = { CANOPY_NODE_HOME: dirs.home, HOME: dirs.userHome };
@@ -30,18 +47,8 @@ describe('canopy-node CLI: commands and exit codes', () => {
   it('prints help and version with exit code 0', async () => {
     const help = await run(['--help'], env);
     expect(help.code).toBe(0);
-    for (const command of [
-      'setup',
-      'connect',
-      'daemon',
-      'status',
-      'logs',
-      'pending',
-      'approve',
-      'reject',
-      'install',
-    ]) {
-      expect(help.stdout).toContain(`canopy-node ${command}`);
+    for (const command of COMMANDS) {
+      expect(help.stdout, command).toMatch(new RegExp(`canopy-node [^\\n]*\\b${command}\\b`));
     }
     expect(help.stdout).toMatch(
       /Exit codes: 0 ok, 1 failure, 2 usage or configuration error \(or not set up\)\./,
@@ -52,17 +59,7 @@ describe('canopy-node CLI: commands and exit codes', () => {
   });
 
   it('has --help for every command', async () => {
-    for (const command of [
-      'setup',
-      'connect',
-      'daemon',
-      'status',
-      'logs',
-      'pending',
-      'approve',
-      'reject',
-      'install',
-    ]) {
+    for (const command of COMMANDS) {
       const result = await run([command, '--help'], env);
       expect(result.code, command).toBe(0);
       expect(result.stdout, command).toMatch(new RegExp(`Usage: canopy-node ${command}`));

@@ -78,20 +78,18 @@ export function managerContext(ctx: CliContext, extra: Partial<ServiceContext> =
 
 /** Polls the daemon's health endpoint until it says connected (or the time is up); returns the last state. */
 async function waitConnected(ctx: CliContext, waitMs: number): Promise<string> {
+  // The config is read once: the daemon does not change its health port or node id while we wait.
+  const { config } = await openHome({ ...ctx, stderr: { write: () => true } });
+  if (config.healthPort === 0) return 'its health endpoint is off (healthPort 0)';
   const deadline = Date.now() + waitMs;
   let last = 'no answer from its health endpoint';
   for (;;) {
-    const { config } = await openHome({ ...ctx, stderr: { write: () => true } });
-    if (config.healthPort > 0) {
-      const health = await readHealth(config.healthPort);
-      if (health) {
-        last = health.connection;
-        if (health.connection === 'connected' && (!health.nodeId || health.nodeId === config.nodeId)) {
-          return 'connected';
-        }
+    const health = await readHealth(config.healthPort);
+    if (health) {
+      last = health.connection;
+      if (health.connection === 'connected' && (!health.nodeId || health.nodeId === config.nodeId)) {
+        return 'connected';
       }
-    } else {
-      return 'its health endpoint is off (healthPort 0)';
     }
     if (Date.now() >= deadline) return last;
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AttemptLimiter, BACKOFF_CAP_MS, backoffDelay, reconnectDelay } from './backoff';
 import { initialMachine, transition } from './state-machine';
-
-/** A seeded generator (mulberry32), so the jitter is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from './testing/seeded';
 
 const BASES = [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000];
 

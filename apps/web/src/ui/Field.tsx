@@ -1,4 +1,5 @@
 import type { InputHTMLAttributes } from 'react';
+import { FieldShell } from './FieldShell';
 
 interface FieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, 'onChange' | 'value'> {
   id: string;
@@ -11,31 +12,18 @@ interface FieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, 'onChan
 
 /** A labelled input with its own hint and error line, wired up for screen readers. */
 export function Field({ id, label, value, onChange, error, hint, ...input }: FieldProps) {
-  const hintId = hint ? `${id}-hint` : undefined;
-  const errorId = error ? `${id}-error` : undefined;
-  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        {...input}
-        id={id}
-        name={id}
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy}
-      />
-      {hint && !error && (
-        <p id={hintId} className="field-hint">
-          {hint}
-        </p>
+    <FieldShell id={id} label={label} error={error} hint={hint}>
+      {(aria) => (
+        <input
+          {...input}
+          {...aria}
+          id={id}
+          name={id}
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+        />
       )}
-      {error && (
-        <p id={errorId} className="field-error" role="alert">
-          {error}
-        </p>
-      )}
-    </div>
+    </FieldShell>
   );
 }
