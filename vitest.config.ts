@@ -15,7 +15,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['apps/*/test/**/*.test.ts'],
+          include: ['apps/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts'],
           exclude: ['apps/*/test/**/*.browser.test.ts'],
           environment: 'node',
           testTimeout: 30_000,

@@ -8,10 +8,12 @@ import { adminRoutes } from './admin/routes';
 import { AgentService } from './agents/agents';
 import { AgentGateway } from './agents/gateway';
 import { AgentHub } from './agents/hub';
-import { nodeRoutes } from './agents/node-routes';
+import { agentOf, nodeRoutes, requireAgent } from './agents/node-routes';
 import { agentRoutes } from './agents/routes';
 import type { Config } from './config';
 import type { Database } from './db/client';
+import { dongleReportRoute, dongleRoutes } from './dongles/routes';
+import { DongleService } from './dongles/service';
 import type { StreamEngine } from './engine';
 import { healthRoutes } from './health/routes';
 import { errorHandler, unknownRoute } from './http/errors';
@@ -67,6 +69,14 @@ export function createApp(deps: AppDeps) {
     idleTimeoutMs: config.agents.idleTimeoutMs,
     queueMax: config.agents.queueMax,
   });
+  const dongles = new DongleService({
+    db,
+    engine,
+    log,
+    now,
+    agentIdleTimeoutMs: config.agents.idleTimeoutMs,
+    askToScan: (agentId, fastUntil) => hub.signal(agentId, { kind: 'scan', fastUntil }),
+  });
   const gateway = new AgentGateway({
     db,
     service: agents,
@@ -77,6 +87,9 @@ export function createApp(deps: AppDeps) {
     idleTimeoutMs: config.agents.idleTimeoutMs,
     handshakeConcurrency: config.agents.handshakeConcurrency,
     handshakeQueueMax: config.agents.handshakeQueueMax,
+    onDongleReport: async (agent, report) => {
+      await dongles.report(agent, report);
+    },
   });
 
   const app = express();
@@ -101,13 +114,19 @@ export function createApp(deps: AppDeps) {
       bodyLimitBytes: config.bodyLimitBytes,
       registerLimit: config.rateLimits.register,
       isConnected: (id) => gateway.isConnected(id),
+      fastScanUntil: (userId) => dongles.fastScanUntil(userId),
     }),
+  );
+  api.use(
+    '/agents',
+    dongleReportRoute(dongles, requireAgent(db, 'session', now), agentOf, config.bodyLimitBytes),
   );
   api.use(loadSession(sessions, config.publicUrl));
   api.use(requireCsrf);
   api.use(express.json({ limit: config.bodyLimitBytes }));
   api.use('/auth', authRoutes(accounts, sessions, config.publicUrl, config.sessionTtlMs));
   api.use('/agents', agentRoutes(db, agents, now));
+  api.use('/dongles', dongleRoutes(dongles));
   api.use('/admin', adminRoutes(db, accounts));
   api.use(unknownRoute);
   app.use('/api/v1', api);

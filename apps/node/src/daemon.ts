@@ -1,5 +1,7 @@
 import os from 'node:os';
 import { NodeServiceKind, type TaskMessage, type TaskUpdate } from '@canopy/protocol';
+import { Bridge } from './bridge/bridge';
+import type { DiscoveryEnv } from './cli/env';
 import { type Config, fixPermissions, homePaths, resolveWsUrl } from './config';
 import { type CredentialOptions, loadToken } from './credential';
 import { handleCrashes, startHealthServer } from './health';
@@ -29,6 +31,8 @@ export interface DaemonOptions {
   notices?: string[];
   /** Ends the process; tests replace it. */
   exit?: (code: number) => void;
+  /** The environment's discovery overrides (CANOPY_DISCOVERY*, BRIDGE_AGENT_DEBUG_DISCOVERY). */
+  discovery?: DiscoveryEnv;
 }
 
 /** How long a clean shutdown, or a crash, waits for the link to say goodbye to the cloud. */
@@ -72,6 +76,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   log.info({ workspaceRoot, policy: config.tasks.policy }, 'tasks work in the workspace folder');
 
   let runner: TaskRunner | undefined;
+  let bridge: Bridge | undefined;
   const link = new Link({
     cloudUrl: config.cloudUrl,
     wsUrl,
@@ -82,6 +87,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     enablePollingFallback: config.enablePollingFallback,
     heartbeatState: () => ({ uptime_s: Math.round(process.uptime()) }),
     service,
+    onScanRequest: (fastUntil) => bridge?.scanFast(fastUntil),
     // The link acknowledges a task once handle() resolves (the task is recorded), so none is lost in a crash.
     onTask: (message: TaskMessage) => {
       if (!runner) return Promise.reject(new Error('the task runner is not ready yet'));
@@ -96,6 +102,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     report: (update: TaskUpdate) => link.sendTaskUpdate(update),
   });
   runner = tasks;
+  bridge = new Bridge({
+    settings: {
+      enabled: options.discovery?.enabled ?? config.discovery.enabled,
+      interfaces: options.discovery?.interfaces ?? config.discovery.interfaces,
+      port: options.discovery?.port ?? config.discovery.port,
+      debug: options.discovery?.debug ?? false,
+    },
+    log,
+    report: (report) => link.reportDongles(report),
+  });
+  const dongles = bridge;
+  link.on('welcome', () => dongles.reconnected());
 
   const health =
     config.healthPort > 0
@@ -123,6 +141,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         log.warn({ err }, 'the task runner did not stop cleanly'),
       );
     }
+    await dongles.stop().catch((err) => log.warn({ err }, 'the dongle bridge did not stop cleanly'));
     await bounded(
       () => link.stop(code === 0 ? 'shutdown' : 'crash'),
       code === 0 ? SHUTDOWN_LINK_MS : CRASH_LINK_MS,
@@ -167,6 +186,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   try {
     await tasks.start();
     link.start();
+    // Without discovery the node still runs tasks; the log says why dongles stay unseen.
+    await dongles.start().catch((err) => log.error({ err }, 'dongle discovery could not start'));
   } catch (err) {
     log.fatal({ err }, 'canopy-node could not start');
     await finish(1);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DongleReport } from './dongles';
 
 /*
  * canopy-node ↔ canopy-cloud (spec 000, spec 002 §9.2, §17.3 Agents).
@@ -198,7 +199,15 @@ export const UpdateAckMessage = z.object({
   status: TaskStatus,
 });
 
-export const CloudMessage = z.discriminatedUnion('type', [WelcomeMessage, TaskMessage, UpdateAckMessage]);
+/** Scan for dongles now, and every 2–5 s until `fast_until` (someone has the Dongles page open). */
+export const ScanRequestMessage = z.object({ type: z.literal('scan_request'), fast_until: z.string() });
+
+export const CloudMessage = z.discriminatedUnion('type', [
+  WelcomeMessage,
+  TaskMessage,
+  UpdateAckMessage,
+  ScanRequestMessage,
+]);
 export type CloudMessage = z.infer<typeof CloudMessage>;
 
 // ---- messages: node → cloud (WS frames) ----
@@ -209,7 +218,14 @@ export const GoingOfflineMessage = z.object({
   type: z.literal('going_offline'),
   reason: z.string().max(200).optional(),
 });
-export const NodeMessage = z.discriminatedUnion('type', [AckMessage, TaskUpdateMessage, GoingOfflineMessage]);
+/** The node's dongle snapshot (the same body as POST /agents/devices/report). */
+export const DongleReportMessage = DongleReport.extend({ type: z.literal('dongle_report') });
+export const NodeMessage = z.discriminatedUnion('type', [
+  AckMessage,
+  TaskUpdateMessage,
+  GoingOfflineMessage,
+  DongleReportMessage,
+]);
 export type NodeMessage = z.infer<typeof NodeMessage>;
 
 // ---- HTTP for nodes (session token) ----
@@ -226,7 +242,12 @@ export const HeartbeatRequest = z.object({
   service: NodeServiceKind.nullable().optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
-export const HeartbeatResponse = z.object({ server_time: z.string() });
+export const HeartbeatResponse = z.object({
+  server_time: z.string(),
+  /** Until when the node should scan for dongles every 2–5 s (absent or null: the background rate). */
+  fast_scan_until: z.string().nullable().optional(),
+});
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 
 /** GET /api/v1/agents/poll?cursor=N: acknowledges ≤ N, waits up to 25 s for anything newer. */
 export const PollQuery = z.object({

@@ -1,5 +1,6 @@
 export * from './admin';
 export * from './agents';
 export * from './auth';
+export * from './dongles';
 export * from './errors';
 export * from './health';

@@ -1,3 +1,4 @@
+import { deviceIdBytes, toHex } from './bytes';
 import { crc32 } from './crc32';
 import { type Decoded, fail, ok } from './result';
 
@@ -112,7 +113,6 @@ export function decodeDiscovery(bytes: Uint8Array): Decoded<DiscoveryMessage> {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
 function decodeTlvs(payload: Uint8Array): Decoded<Announce> {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -137,7 +137,7 @@ function decodeTlvs(payload: Uint8Array): Decoded<Announce> {
     switch (type) {
       case TLV.deviceId:
         bad = want(8);
-        if (!bad) fields.deviceId = hex(value);
+        if (!bad) fields.deviceId = toHex(value);
         break;
       case TLV.fwBuild:
         try {
@@ -197,12 +197,7 @@ function encodeTlvs(a: Announce): Uint8Array {
     else v.setUint32(0, n, true);
     return b;
   };
-  if (!/^[0-9a-f]{16}$/.test(a.deviceId))
-    throw new RangeError('deviceId must be 16 lowercase hex characters');
-  put(
-    TLV.deviceId,
-    Uint8Array.from(a.deviceId.match(/../g) ?? [], (h) => Number.parseInt(h, 16)),
-  );
+  put(TLV.deviceId, deviceIdBytes(a.deviceId));
   if (a.fwBuild !== undefined) put(TLV.fwBuild, new TextEncoder().encode(a.fwBuild));
   if (a.udpPort !== undefined) put(TLV.udpPort, le(a.udpPort, 2));
   if (a.capabilities !== undefined) put(TLV.capabilities, le(a.capabilities, 4));

@@ -1,3 +1,14 @@
+export { toHex } from './bytes';
+export {
+  type AllowedCommand,
+  CLI_ALLOWLIST,
+  CLI_CHUNK_BYTES,
+  CLI_OUTPUT_CAP,
+  CliAssembler,
+  type CliResult,
+  isAllowedCommand,
+  splitCliOutput,
+} from './cli';
 export { crc32 } from './crc32';
 export {
   type Announce,
@@ -9,4 +20,5 @@ export {
   HEADER_LEN,
   LEGACY_HEADER_LEN,
 } from './discovery';
+export * from './remp';
 export type { Decoded, RempError, RempErrorCode } from './result';

@@ -5,6 +5,7 @@ import {
   AgentCloseCode,
   ATTEMPT_HEADER,
   type CloudMessage,
+  type DongleReport,
   type ErrorBody,
   NodeMessage,
 } from '@canopy/protocol';
@@ -27,6 +28,7 @@ const ATTEMPT_STAMP_SLACK_MS = 10 * 60_000;
 type Connection = {
   id: string;
   agentId: string;
+  userId: string;
   /**
    * When the node started this attempt (ATTEMPT_HEADER; else when its upgrade request was read): of two
    * connections of one agent, the later attempt wins.
@@ -56,6 +58,8 @@ export type GatewayDeps = {
   handshakeConcurrency: number;
   /** Handshakes waiting beyond this are refused with 503 and Retry-After. */
   handshakeQueueMax: number;
+  /** A node's dongle snapshot (`dongle_report`), handed to the dongles domain. */
+  onDongleReport: (agent: { id: string; userId: string }, report: DongleReport) => Promise<void>;
 };
 
 /**
@@ -160,6 +164,7 @@ export class AgentGateway {
     const conn: Connection = {
       id: randomUUID(),
       agentId,
+      userId: agent.userId,
       startedAt,
       ws,
       requestId,
@@ -202,6 +207,7 @@ export class AgentGateway {
         ) {
           ws.close(AgentCloseCode.REPLACED, 'replaced by a newer connection');
         } else if (signal.kind === 'revoked') ws.close(AgentCloseCode.REVOKED, 'node removed');
+        else if (signal.kind === 'scan') send(conn, { type: 'scan_request', fast_until: signal.fastUntil });
       });
       await hub.signal(agentId, { kind: 'connected', connection: conn.id, startedAt });
       const welcome = await service.welcome(agentId);
@@ -248,6 +254,11 @@ export class AgentGateway {
         const { type: _type, ...update } = message;
         const status = await service.applyTaskUpdate(conn.agentId, update);
         send(conn, { type: 'update_ack', task_id: update.task_id, status });
+        return;
+      }
+      case 'dongle_report': {
+        const { type: _type, ...report } = message;
+        await this.deps.onDongleReport({ id: conn.agentId, userId: conn.userId }, report);
         return;
       }
       case 'going_offline':

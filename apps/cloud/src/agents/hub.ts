@@ -4,12 +4,14 @@ import type { StreamEngine, Unsubscribe } from '../engine';
  * Signals about one agent between cloud instances (through the stream engine's pub/sub):
  * - wake: something new is queued for it; whoever holds its connection or poll delivers it;
  * - connected: a new connection took over (others whose upgrade request came earlier close with REPLACED);
- * - revoked: it was removed; every connection of it closes with REVOKED.
+ * - revoked: it was removed; every connection of it closes with REVOKED;
+ * - scan: its user opened the Dongles page; the connection asks it to scan now (`scan_request`).
  */
 export type AgentSignal =
   | { kind: 'wake' }
   | { kind: 'connected'; connection: string; startedAt: number }
-  | { kind: 'revoked' };
+  | { kind: 'revoked' }
+  | { kind: 'scan'; fastUntil: string };
 
 const channel = (agentId: string) => `agent:${agentId}`;
 

@@ -1,5 +1,6 @@
 import {
   HeartbeatRequest,
+  type HeartbeatResponse,
   PollQuery,
   type PollResponse,
   RegisterRequest,
@@ -27,7 +28,8 @@ declare global {
   }
 }
 
-function requireAgent(db: Db, kind: 'agent' | 'session', now: () => Date): RequestHandler {
+/** Authenticates a node request with its agent or session token; sets req.agent. */
+export function requireAgent(db: Db, kind: 'agent' | 'session', now: () => Date): RequestHandler {
   return async (req, _res, next) => {
     req.agent = await authenticateRequest(db, req, kind, now());
     req.log = req.log.child({ agent_id: req.agent.id });
@@ -35,7 +37,7 @@ function requireAgent(db: Db, kind: 'agent' | 'session', now: () => Date): Reque
   };
 }
 
-function agentOf(req: Request): AgentRow {
+export function agentOf(req: Request): AgentRow {
   if (!req.agent) throw new Error('requireAgent did not run');
   return req.agent;
 }
@@ -52,6 +54,8 @@ export function nodeRoutes(deps: {
   /** Node registrations per hour per IP. */
   registerLimit: number;
   isConnected: (agentId: string) => boolean;
+  /** Until when the agent's user wants its nodes to scan for dongles fast (the Dongles page is open). */
+  fastScanUntil: (userId: string) => Promise<string | null>;
 }) {
   const { db, engine, service, hub, now } = deps;
   const router = Router();
@@ -85,7 +89,11 @@ export function nodeRoutes(deps: {
       // An older node sends no `service`: leave what is stored.
       ...(beat.service !== undefined ? { serviceKind: beat.service } : {}),
     });
-    res.json({ server_time: now().toISOString() });
+    const body: HeartbeatResponse = {
+      server_time: now().toISOString(),
+      fast_scan_until: await deps.fastScanUntil(agentOf(req).userId),
+    };
+    res.json(body);
   });
 
   /**

@@ -2,11 +2,13 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   check,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -262,5 +264,72 @@ export const tasks = pgTable(
       'tasks_status_check',
       sql`${t.status} in ('queued', 'delivered', 'pending_approval', 'running', 'done', 'error', 'rejected', 'timeout')`,
     ),
+  ],
+);
+
+/** One row per physical dongle (spec 002 §21.5), made the first time any node reports it. */
+export const dongles = pgTable(
+  'dongles',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** 8 bytes as 16 lowercase hex characters. */
+    deviceId: text('device_id').notNull(),
+    /** A user who owns dongles cannot be deleted before they are unpaired (disabling is the usual path). */
+    ownerUserId: uuid('owner_user_id').references(() => users.id),
+    ownershipState: text('ownership_state', {
+      enum: ['UNCLAIMED', 'CLAIMED_ACTIVE', 'RESET_DETECTED', 'SECURITY_HOLD'],
+    })
+      .notNull()
+      .default('UNCLAIMED'),
+    fwBuild: text('fw_build'),
+    lastSeenAt: ts('last_seen_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('dongles_device_id_idx').on(t.deviceId),
+    index('dongles_owner_idx').on(t.ownerUserId),
+    check('dongles_device_id_check', sql`${t.deviceId} ~ '^[0-9a-f]{16}$'`),
+    check(
+      'dongles_ownership_state_check',
+      sql`${t.ownershipState} in ('UNCLAIMED', 'CLAIMED_ACTIVE', 'RESET_DETECTED', 'SECURITY_HOLD')`,
+    ),
+    // UNCLAIMED has no owner and CLAIMED_ACTIVE has one; a hold or a detected reset may happen either way.
+    check(
+      'dongles_unclaimed_owner_check',
+      sql`${t.ownershipState} <> 'UNCLAIMED' or ${t.ownerUserId} is null`,
+    ),
+    check(
+      'dongles_claimed_owner_check',
+      sql`${t.ownershipState} <> 'CLAIMED_ACTIVE' or ${t.ownerUserId} is not null`,
+    ),
+  ],
+);
+
+/** Where a dongle is seen: one row per (dongle, node), replaced by each of that node's reports. */
+export const dongleSightings = pgTable(
+  'dongle_sightings',
+  {
+    dongleId: uuid('dongle_id')
+      .notNull()
+      .references(() => dongles.id, { onDelete: 'cascade' }),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    lanIp: text('lan_ip').notNull(),
+    udpPort: integer('udp_port').notNull(),
+    iface: text('interface').notNull(),
+    fwBuild: text('fw_build'),
+    protoVer: integer('proto_ver'),
+    capabilities: bigint('capabilities', { mode: 'number' }),
+    pairingState: text('pairing_state', { enum: ['normal', 'pairing'] }).notNull(),
+    online: boolean('online').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    reportedAt: ts('reported_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.dongleId, t.agentId] }),
+    index('dongle_sightings_agent_idx').on(t.agentId),
+    check('dongle_sightings_pairing_state_check', sql`${t.pairingState} in ('normal', 'pairing')`),
   ],
 );

@@ -31,10 +31,31 @@ describe('parseEnv', () => {
   });
 });
 
+describe('parseEnv: discovery', () => {
+  it('reads the switch, the interface allowlist, the port and the debug flag', () => {
+    expect(parseEnv({}).discovery).toEqual({ debug: false });
+    expect(
+      parseEnv({
+        CANOPY_DISCOVERY: 'on',
+        CANOPY_DISCOVERY_INTERFACES: ' lo, veth-cnp0 ,',
+        CANOPY_DISCOVERY_PORT: '45001',
+        BRIDGE_AGENT_DEBUG_DISCOVERY: '1',
+      }).discovery,
+    ).toEqual({ enabled: true, interfaces: ['lo', 'veth-cnp0'], port: 45001, debug: true });
+    expect(parseEnv({ CANOPY_DISCOVERY: 'OFF' }).discovery.enabled).toBe(false);
+  });
+
+  it('refuses values it cannot use, naming the variable', () => {
+    expect(() => parseEnv({ CANOPY_DISCOVERY: 'sometimes' })).toThrow(/CANOPY_DISCOVERY must be on or off/);
+    expect(() => parseEnv({ CANOPY_DISCOVERY_PORT: '70000' })).toThrow(/CANOPY_DISCOVERY_PORT/);
+    expect(() => parseEnv({ CANOPY_DISCOVERY_INTERFACES: 'eth0;rm -rf' })).toThrow(/not an interface name/);
+  });
+});
+
 describe('canopy-node logs', () => {
   const entry = (msg: string) => `${JSON.stringify({ level: 30, time: '2026-02-20T10:00:00.000Z', msg })}\n`;
   const context = (home: string, out: string[]): CliContext => ({
-    env: { home, credentialStore: 'file', color: false },
+    env: { home, credentialStore: 'file', color: false, discovery: { debug: false } },
     stdout: { write: (t: string) => out.push(t) },
     stderr: { write: () => undefined },
   });

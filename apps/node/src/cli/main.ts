@@ -108,6 +108,7 @@ async function run(ctx: CliContext, command: string, args: string[]): Promise<nu
         credential: credentialOptions(ctx),
         color: ctx.env.color,
         notices: opened.notices,
+        discovery: ctx.env.discovery,
       });
     }
     case 'daemon': {
@@ -119,6 +120,7 @@ async function run(ctx: CliContext, command: string, args: string[]): Promise<nu
         mode: 'daemon',
         credential: credentialOptions(ctx),
         notices,
+        discovery: ctx.env.discovery,
       });
     }
     case 'status':

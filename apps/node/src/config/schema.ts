@@ -51,6 +51,16 @@ export const ConfigSchema = z.object({
       workspaceRoot: z.string().min(1).nullable().default(null),
     })
     .prefault({}),
+  /** Dongles on the LAN (spec 002 §10); CANOPY_DISCOVERY* variables override these. */
+  discovery: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Only these interfaces (loopback allowed); null: every eligible one. */
+      interfaces: z.array(z.string().min(1).max(64)).min(1).nullable().default(null),
+      /** Where dongles listen for DISCOVER. */
+      port: z.number().int().min(1).max(65535).default(50000),
+    })
+    .prefault({}),
   /** Which store holds the agent token; null until `setup`. */
   credentialStore: CredentialStoreKind.nullable().default(null),
 });

@@ -1,4 +1,12 @@
-import { type HeartbeatRequest, PollResponse, SessionTokenResponse, type TaskUpdate } from '@canopy/protocol';
+import {
+  type DongleReport,
+  DongleReportResponse,
+  type HeartbeatRequest,
+  HeartbeatResponse,
+  PollResponse,
+  SessionTokenResponse,
+  type TaskUpdate,
+} from '@canopy/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Clock } from './clock';
@@ -60,8 +68,26 @@ export class AgentApi {
     this.requests.abort();
   }
 
-  async heartbeat(body: HeartbeatRequest): Promise<void> {
-    await this.authed({ method: 'POST', path: '/agents/heartbeat', body, timeoutMs: REQUEST_TIMEOUT_MS });
+  /** The answer, or undefined when an older cloud answers in a shape this node does not know. */
+  async heartbeat(body: HeartbeatRequest): Promise<HeartbeatResponse | undefined> {
+    const answer = await this.authed({
+      method: 'POST',
+      path: '/agents/heartbeat',
+      body,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    const parsed = HeartbeatResponse.safeParse(answer);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  async reportDongles(report: DongleReport): Promise<DongleReportResponse> {
+    const body = await this.authed({
+      method: 'POST',
+      path: '/agents/devices/report',
+      body: report,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    return parseAnswer(DongleReportResponse, body, 'POST /agents/devices/report');
   }
 
   /** Long poll: acknowledges everything ≤ `cursor`, waits up to 25 s for newer tasks. */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   AgentCloseCode,
+  type DongleReport,
   type HeartbeatRequest,
   type TaskMessage,
   type TaskUpdate,
@@ -43,6 +44,8 @@ export type LinkOptions = {
    */
   onTask: (message: TaskMessage) => void | Promise<void>;
   heartbeatState?: () => { uptime_s: number };
+  /** The cloud wants dongle scans every 2–5 s until this time (a Dongles page is open). */
+  onScanRequest?: (fastUntil: string) => void;
   /** The service manager running this daemon (CANOPY_NODE_SERVICE), sent with every heartbeat. */
   service?: HeartbeatRequest['service'];
   /** Client ping interval (default 25 s) and how long a pong may take (default 10 s). */
@@ -245,6 +248,20 @@ export class Link extends EventEmitter<LinkEvents> {
     return this.updates.push(update);
   }
 
+  /**
+   * Sends the dongle snapshot: a `dongle_report` frame on the live WebSocket, else POST
+   * /agents/devices/report (which answers until when to scan fast). Rejects when neither is possible now;
+   * a snapshot replaces the previous one, so the bridge just sends the next.
+   */
+  async reportDongles(report: DongleReport): Promise<{ fastScanUntil: string | null } | undefined> {
+    if (this.stopped) throw new Error('the link is not started');
+    if (this.machine.state === 'CONNECTED' && this.socket?.ready) {
+      if (this.socket.send({ type: 'dongle_report', ...report })) return undefined;
+    }
+    const answer = await this.api.reportDongles(report);
+    return { fastScanUntil: answer.fast_scan_until };
+  }
+
   // ---- the state machine and its effects ----
 
   private dispatch(event: LinkEvent): void {
@@ -352,6 +369,7 @@ export class Link extends EventEmitter<LinkEvents> {
         onWelcome: (message) => this.onWelcome(socket, message),
         onTask: (message) => this.onTaskMessage(socket, message),
         onUpdateAck: (message) => this.updates.acknowledge(message.task_id, message.status),
+        onScanRequest: (message) => this.options.onScanRequest?.(message.fast_until),
         onClose: (close) => this.onSocketClose(socket, close),
       },
     );
@@ -525,7 +543,8 @@ export class Link extends EventEmitter<LinkEvents> {
       service: this.options.service ?? null,
     };
     try {
-      await this.api.heartbeat(body);
+      const answer = await this.api.heartbeat(body);
+      if (answer?.fast_scan_until) this.options.onScanRequest?.(answer.fast_scan_until);
       if (this.heartbeatFailing) this.log.info('heartbeats go through again');
       this.heartbeatFailing = false;
     } catch (err) {

@@ -42,6 +42,7 @@ export type SocketHandlers = {
   onWelcome: (message: WelcomeMessage) => void;
   onTask: (message: TaskMessage) => void;
   onUpdateAck: (message: Extract<CloudMessage, { type: 'update_ack' }>) => void;
+  onScanRequest: (message: Extract<CloudMessage, { type: 'scan_request' }>) => void;
   /** Called exactly once, whatever ended the socket. */
   onClose: (close: SocketClose) => void;
 };
@@ -177,6 +178,9 @@ export class AgentSocket {
         return;
       case 'update_ack':
         if (this.welcomed) this.handlers.onUpdateAck(message);
+        return;
+      case 'scan_request':
+        if (this.welcomed) this.handlers.onScanRequest(message);
         return;
     }
   }

@@ -1,0 +1,205 @@
+import dgram from 'node:dgram';
+import {
+  type CanFrame,
+  CliAssembler,
+  type CliResult,
+  decodeRemp,
+  encodeRemp,
+  type RempBody,
+  type RempHeader,
+  type RempMessage,
+  type RempType,
+} from '@canopy/remp';
+import type { Logger } from 'pino';
+import type { DongleTarget } from './registry';
+
+/** REMP.md §3: requests time out after 5 s by default. */
+export const REMP_TIMEOUT_MS = 5000;
+
+/** A request got no (complete) answer in time. */
+export class RempTimeoutError extends Error {
+  readonly code = 'DONGLE_TIMEOUT';
+  constructor(what: string, ms: number) {
+    super(`no answer from the dongle to ${what} within ${ms} ms`);
+    this.name = 'RempTimeoutError';
+  }
+}
+
+type Pending = {
+  from: string;
+  resolve: (message: RempMessage) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  /** CLI answers come in chunks. */
+  assembler?: CliAssembler;
+  resolveCli?: (result: CliResult) => void;
+};
+
+/** What every request to a dongle carries in its header besides its body. */
+export type RequestHeader = Pick<RempHeader, 'deviceId' | 'token'>;
+
+/**
+ * One long-lived UDP socket for REMP (dongles answer to the request's source port). Replies are matched by
+ * type and corr_id (CAN config has none: by type and device_id, one at a time per dongle) and must come from
+ * the address the request went to.
+ */
+export class RempClient {
+  #socket: dgram.Socket | null = null;
+  #seq = 0;
+  readonly #pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly options: {
+      log: Logger;
+      /** CAN frames a dongle sends (its bus traffic). */
+      onFrame?: (from: DongleTarget, header: RempHeader, frame: CanFrame) => void;
+      onMalformed: (code: string, from: string) => void;
+    },
+  ) {}
+
+  async open(): Promise<void> {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, '0.0.0.0', () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('message', (data, rinfo) =>
+      this.onDatagram(data, { address: rinfo.address, port: rinfo.port }),
+    );
+    socket.on('error', (err) => this.options.log.warn({ err: err.message }, 'REMP socket error'));
+    this.#socket = socket;
+  }
+
+  get port(): number | null {
+    return this.#socket?.address().port ?? null;
+  }
+
+  /** Sends one request and resolves with the dongle's answer (any reply of the same type and corr_id). */
+  request(target: DongleTarget, message: RempMessage, timeoutMs = REMP_TIMEOUT_MS): Promise<RempMessage> {
+    return new Promise((resolve, reject) => {
+      const key = keyOf(message);
+      if (this.#pending.has(key)) {
+        reject(new Error(`a ${message.type} request to this dongle is already waiting`));
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.#pending.delete(key);
+        reject(new RempTimeoutError(`${message.type} request`, timeoutMs));
+      }, timeoutMs);
+      this.#pending.set(key, { from: target.address, resolve, reject, timer });
+      this.send(target, message).catch((err: Error) => {
+        clearTimeout(timer);
+        this.#pending.delete(key);
+        reject(err);
+      });
+    });
+  }
+
+  /** Runs a CLI command (CMD_REQ) and resolves with its whole output, reassembled from the chunks. */
+  command(
+    target: DongleTarget,
+    header: RequestHeader,
+    corrId: string,
+    command: string,
+    timeoutMs = REMP_TIMEOUT_MS,
+  ): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const message = this.message(header, {
+        type: 'cli',
+        cli: { action: 'request', corrId, allowDangerous: false, command },
+      });
+      const key = keyOf(message);
+      const timer = setTimeout(() => {
+        this.#pending.delete(key);
+        reject(new RempTimeoutError(`the command "${command}"`, timeoutMs));
+      }, timeoutMs);
+      this.#pending.set(key, {
+        from: target.address,
+        resolve: () => undefined,
+        reject,
+        timer,
+        assembler: new CliAssembler(),
+        resolveCli: resolve,
+      });
+      this.send(target, message).catch((err: Error) => {
+        clearTimeout(timer);
+        this.#pending.delete(key);
+        reject(err);
+      });
+    });
+  }
+
+  /** A header for a message from this node: its own increasing seq and the time. */
+  message(header: RequestHeader, body: RempBody): RempMessage {
+    this.#seq = (this.#seq + 1) >>> 0;
+    return {
+      flags: 0,
+      fwBuild: 0,
+      seq: this.#seq,
+      timestampUs: BigInt(Date.now()) * 1000n,
+      ...header,
+      ...body,
+    };
+  }
+
+  send(target: DongleTarget, message: RempMessage): Promise<void> {
+    const socket = this.#socket;
+    if (!socket) return Promise.reject(new Error('the REMP socket is not open'));
+    const datagram = encodeRemp(message);
+    return new Promise((resolve, reject) => {
+      socket.send(datagram, target.port, target.address, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  close(): void {
+    for (const [key, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error('the bridge is stopping'));
+      this.#pending.delete(key);
+    }
+    this.#socket?.close();
+    this.#socket = null;
+  }
+
+  private onDatagram(data: Buffer, from: DongleTarget): void {
+    const decoded = decodeRemp(data);
+    if (!decoded.ok) {
+      this.options.onMalformed(decoded.error.code, from.address);
+      return;
+    }
+    const message = decoded.value;
+    if (message.type === 'can_frame') {
+      this.options.onFrame?.(from, message, message.frame);
+      return;
+    }
+    const pending = this.#pending.get(keyOf(message));
+    if (!pending || pending.from !== from.address) return; // late, or not from the dongle asked
+    if (message.type === 'cli' && message.cli.action === 'response' && pending.assembler) {
+      const result = pending.assembler.add(message.cli);
+      if (!result) return;
+      clearTimeout(pending.timer);
+      this.#pending.delete(keyOf(message));
+      pending.resolveCli?.(result);
+      return;
+    }
+    clearTimeout(pending.timer);
+    this.#pending.delete(keyOf(message));
+    pending.resolve(message);
+  }
+}
+
+/** Requests and their replies share this key. */
+function keyOf(message: RempMessage): string {
+  const type: RempType = message.type;
+  switch (message.type) {
+    case 'pairing':
+      return `${type}:${message.pairing.corrId}`;
+    case 'cli':
+      return `${type}:${message.cli.corrId}`;
+    default:
+      return `${type}:${message.deviceId}`;
+  }
+}
