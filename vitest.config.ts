@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Three projects: unit tests sit beside the code, integration tests start real servers
 // (PostgreSQL + Redis and the embedded defaults), browser tests drive Debian's Chromium.
+// Dongle discovery is off in every process a test starts unless the test turns it on for loopback or a
+// network namespace it made: a broadcast on this machine's real interface would leave the machine.
+const env = { CANOPY_DISCOVERY: 'off' };
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +13,7 @@ export default defineConfig({
           name: 'unit',
           include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'tools/*/src/**/*.test.ts'],
           environment: 'node',
+          env,
         },
       },
       {
@@ -18,6 +22,7 @@ export default defineConfig({
           include: ['apps/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts'],
           exclude: ['apps/*/test/**/*.browser.test.ts'],
           environment: 'node',
+          env,
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -27,6 +32,7 @@ export default defineConfig({
           name: 'browser',
           include: ['apps/*/test/**/*.browser.test.ts'],
           environment: 'node',
+          env,
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

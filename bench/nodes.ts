@@ -766,6 +766,8 @@ async function measureDaemon(
     HOME: userHome,
     CANOPY_NODE_CREDENTIAL_STORE: 'file',
     NO_COLOR: '1',
+    // No dongle discovery: a broadcast on this machine's real interface would leave the machine.
+    CANOPY_DISCOVERY: 'off',
   };
   const key = await browser.request('POST', '/api/v1/agents/enrollment-keys', { label: 'bench daemon' });
   const secret = (key.json as { secret?: string }).secret;

@@ -30,8 +30,9 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
     DBUS_SESSION_BUS_ADDRESS: _d,
     ...rest
   } = process.env;
-  // The file store: a developer's real keychain stays out of the tests.
-  return { ...rest, CANOPY_NODE_CREDENTIAL_STORE: 'file', NO_COLOR: '1', ...env };
+  // The file store: a developer's real keychain stays out of the tests. Discovery is off unless a test turns
+  // it on for loopback or its own network namespace (a broadcast on the real interface leaves the machine).
+  return { ...rest, CANOPY_NODE_CREDENTIAL_STORE: 'file', NO_COLOR: '1', CANOPY_DISCOVERY: 'off', ...env };
 }
 
 export function run(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {

@@ -89,6 +89,8 @@ describe.each(await backends())('canopy-node as a systemd user service, cloud on
     const configFile = path.join(home, '.canopy-node', 'config.json');
     const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
     config.healthPort = healthPort;
+    // The service manager passes no CANOPY_DISCOVERY: the config turns discovery off (no broadcast may leave).
+    config.discovery = { enabled: false };
     fs.writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
     agentId = config.nodeId;
     filesBefore = tree(home);

@@ -145,7 +145,7 @@ describe('hostile discovery datagrams get typed errors', () => {
 const announceArb: fc.Arbitrary<Announce> = fc.record(
   {
     deviceId: fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) => hexOf(b).replace(/ /g, '')),
-    fwBuild: fc.string({ maxLength: 60 }),
+    fwBuild: fc.string({ unit: fc.constantFrom('a', '7', '-', 'é', '€', '\uFEFF', '😀'), maxLength: 60 }),
     udpPort: fc.integer({ min: 0, max: 0xffff }),
     capabilities: fc.integer({ min: 0, max: 0xffffffff }),
     protoVer: fc.integer({ min: 0, max: 0xffff }),

@@ -1,4 +1,4 @@
-import { deviceIdBytes, toHex } from './bytes';
+import { deviceIdBytes, toHex, utf8Decode } from './bytes';
 import { crc32 } from './crc32';
 import { type Decoded, fail, ok } from './result';
 
@@ -112,8 +112,6 @@ export function decodeDiscovery(bytes: Uint8Array): Decoded<DiscoveryMessage> {
   return ok({ type: 'announce', seq, legacy, announce: announce.value });
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 function decodeTlvs(payload: Uint8Array): Decoded<Announce> {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const fields: Partial<Announce> = {};
@@ -140,10 +138,10 @@ function decodeTlvs(payload: Uint8Array): Decoded<Announce> {
         if (!bad) fields.deviceId = toHex(value);
         break;
       case TLV.fwBuild:
-        try {
-          fields.fwBuild = utf8.decode(value);
-        } catch {
-          return fail('BAD_FIELD', 'fw_build is not UTF-8', { type });
+        {
+          const fwBuild = utf8Decode(value);
+          if (fwBuild === undefined) return fail('BAD_FIELD', 'fw_build is not UTF-8', { type });
+          fields.fwBuild = fwBuild;
         }
         break;
       case TLV.udpPort:
