@@ -123,6 +123,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           nodeId: config.nodeId,
           status: () => link.status(),
           lastTaskAt: () => tasks.lastTaskAt(),
+          dongles: () => dongles.status(),
           log: log.child({ component: 'health' }),
         })
       : null;

@@ -31,6 +31,8 @@ export interface HealthBody {
   lastError: string | null;
   lastConnectedAt: string | null;
   since: string | null;
+  /** Dongle discovery: on or off, the bound port, interfaces, counts (the bridge's status). */
+  dongles?: unknown;
 }
 
 export interface HealthOptions {
@@ -40,6 +42,8 @@ export interface HealthOptions {
   nodeId: string | null;
   status: () => LinkStatusLike;
   lastTaskAt: () => Date | null;
+  /** The dongle bridge's status, shown as `dongles`. */
+  dongles?: () => unknown;
   log: Logger;
   now?: () => number;
 }
@@ -97,6 +101,7 @@ export async function startHealthServer(options: HealthOptions): Promise<HealthS
     let body: HealthBody;
     try {
       body = healthBody(options, options.status(), startedAt, now(), options.lastTaskAt());
+      if (options.dongles) body.dongles = options.dongles();
     } catch (err) {
       options.log.error({ err }, 'health: cannot read the link status');
       return send(500, { status: 'unhealthy', error: 'status unavailable' });
