@@ -62,7 +62,10 @@ describe.each(await backends())('dongles on the LAN, cloud on $name', (backend) 
   const nodeLog = () => {
     const dir = path.join(dirs.home, 'logs');
     return fs.existsSync(dir)
-      ? fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n')
+      ? fs
+          .readdirSync(dir)
+          .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+          .join('\n')
       : '';
   };
   const dongles = async (): Promise<Json[]> => (await owner.get('/api/v1/dongles')).body.dongles;

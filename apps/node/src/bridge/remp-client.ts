@@ -5,6 +5,7 @@ import {
   type CliResult,
   decodeRemp,
   encodeRemp,
+  FLAG_AUTH_REJECTED,
   type RempBody,
   type RempHeader,
   type RempMessage,
@@ -32,8 +33,13 @@ type Pending = {
   timer: NodeJS.Timeout;
   /** CLI answers come in chunks. */
   assembler?: CliAssembler;
-  resolveCli?: (result: CliResult) => void;
+  resolveCli?: (result: CommandResult) => void;
+  /** A chunk carried FLAG_AUTH_REJECTED. */
+  authRejected?: boolean;
 };
+
+/** A command's whole output, and whether the dongle rejected the token (FLAG_AUTH_REJECTED). */
+export type CommandResult = CliResult & { authRejected: boolean };
 
 /** What every request to a dongle carries in its header besides its body. */
 export type RequestHeader = Pick<RempHeader, 'deviceId' | 'token'>;
@@ -105,7 +111,7 @@ export class RempClient {
     corrId: string,
     command: string,
     timeoutMs = REMP_TIMEOUT_MS,
-  ): Promise<CliResult> {
+  ): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
       const message = this.message(header, {
         type: 'cli',
@@ -178,11 +184,12 @@ export class RempClient {
     const pending = this.#pending.get(keyOf(message));
     if (!pending || pending.from !== from.address) return; // late, or not from the dongle asked
     if (message.type === 'cli' && message.cli.action === 'response' && pending.assembler) {
+      if (message.flags & FLAG_AUTH_REJECTED) pending.authRejected = true;
       const result = pending.assembler.add(message.cli);
       if (!result) return;
       clearTimeout(pending.timer);
       this.#pending.delete(keyOf(message));
-      pending.resolveCli?.(result);
+      pending.resolveCli?.({ ...result, authRejected: pending.authRejected ?? false });
       return;
     }
     clearTimeout(pending.timer);
