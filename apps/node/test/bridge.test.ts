@@ -111,6 +111,9 @@ describe('the bridge against canopy-dongle-sim', () => {
     expect(help.stdout).toContain('remote status');
     const refused = await remp.command(target, header(randomBytes(32)), randomUUID(), 'help');
     expect(refused).toMatchObject({ status: 'denied', authRejected: true });
+    await expect(remp.command(target, header(), randomUUID(), 'reboot')).rejects.toThrow(
+      /not a command dongles accept/,
+    );
   });
 
   it('puts a long, chunked answer back together in order', async () => {

@@ -6,6 +6,7 @@ import {
   decodeRemp,
   encodeRemp,
   FLAG_AUTH_REJECTED,
+  isAllowedCommand,
   type RempBody,
   type RempHeader,
   type RempMessage,
@@ -113,6 +114,11 @@ export class RempClient {
     timeoutMs = REMP_TIMEOUT_MS,
   ): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
+      // The cloud checks too; a node never sends a dongle anything outside the firmware's allowlist.
+      if (!isAllowedCommand(command)) {
+        reject(new Error(`"${command.slice(0, 80)}" is not a command dongles accept`));
+        return;
+      }
       const message = this.message(header, {
         type: 'cli',
         cli: { action: 'request', corrId, allowDangerous: false, command },
