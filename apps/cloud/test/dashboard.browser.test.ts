@@ -98,8 +98,10 @@ describe.runIf(haveChromium)('dashboard in Chromium', () => {
     await logIn(page, USER);
     await page.getByRole('button', { name: 'Log out' }).waitFor();
     await page.getByRole('navigation').getByRole('link', { name: 'Dongles' }).click();
-    await page.getByText(/pairing with PIN/i).waitFor();
-    await shot(page, '04-dongles-coming-next');
+    await page.getByText('None of your nodes is online').waitFor();
+    await shot(page, '04-dongles-no-node');
+    await page.getByRole('navigation').getByRole('link', { name: 'Groups' }).click();
+    await page.getByRole('heading', { name: 'Groups' }).waitFor();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
   });

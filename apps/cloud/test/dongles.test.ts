@@ -201,6 +201,17 @@ describe.each(await backends())('dongles on $name', (backend) => {
     expect(near(answer.body.fast_scan_until)).toBe(true);
   });
 
+  it('ends a polling node’s long poll with fast_scan_until when a scan is requested', async () => {
+    const poll = aliceNode.http('GET', '/poll?cursor=0&wait_s=25', aliceNode.session);
+    await new Promise((r) => setTimeout(r, 300));
+    const began = Date.now();
+    await alice.post('/api/v1/dongles/scan');
+    const answer = await poll;
+    expect(Date.now() - began).toBeLessThan(5000);
+    expect(answer.status).toBe(200);
+    expect(Date.parse(answer.body.fast_scan_until)).toBeGreaterThan(Date.now());
+  });
+
   it('enforces one row per device_id and the ownership rules in the database itself', async () => {
     const db = cloud.database.db;
     await expect(db.insert(dongles).values({ deviceId: '0011223344556677' })).rejects.toThrow();

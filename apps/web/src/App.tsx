@@ -3,6 +3,8 @@ import { AuditLogPage } from './admin/AuditLogPage';
 import { RequireAdmin } from './admin/RequireAdmin';
 import { UsersPage } from './admin/UsersPage';
 import { RequireAuth } from './auth/RequireAuth';
+import { DonglePage } from './dongles/DonglePage';
+import { DonglesPage } from './dongles/DonglesPage';
 import { NodePage } from './nodes/NodePage';
 import { NodesPage } from './nodes/NodesPage';
 import { ComingNextPage, PLANNED_PAGES } from './pages/ComingNextPage';
@@ -28,7 +30,8 @@ export function App() {
           <Route index element={<Navigate to="/nodes" replace />} />
           <Route path="nodes" element={<NodesPage />} />
           <Route path="nodes/:id" element={<NodePage />} />
-          <Route path="dongles" element={<ComingNextPage {...PLANNED_PAGES.dongles} />} />
+          <Route path="dongles" element={<DonglesPage />} />
+          <Route path="dongles/:id" element={<DonglePage />} />
           <Route path="groups" element={<ComingNextPage {...PLANNED_PAGES.groups} />} />
           <Route path="my-devices" element={<ComingNextPage {...PLANNED_PAGES.myDevices} />} />
           <Route path="admin" element={<RequireAdmin />}>

@@ -8,7 +8,9 @@ import './styles/forms.css';
 import './styles/auth.css';
 import './styles/shell.css';
 import './styles/tables.css';
+import './styles/page.css';
 import './styles/nodes.css';
+import './styles/dongles.css';
 import './styles/install.css';
 import './styles/tasks.css';
 

@@ -257,6 +257,8 @@ export const PollQuery = z.object({
 export const PollResponse = z.object({
   messages: z.array(TaskMessage),
   cursor: z.number().int().nonnegative(),
+  /** As in the heartbeat answer: scan for dongles every 2–5 s until then (a poll also ends on such a request). */
+  fast_scan_until: z.string().nullable().optional(),
 });
 export type PollResponse = z.infer<typeof PollResponse>;
 

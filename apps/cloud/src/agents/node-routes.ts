@@ -110,7 +110,11 @@ export function nodeRoutes(deps: {
       await waitForWake(hub, agentId, wait_s * 1000, req);
       messages = await service.messagesAfter(agentId, acked);
     }
-    const body: PollResponse = { messages, cursor: messages.at(-1)?.cursor ?? acked };
+    const body: PollResponse = {
+      messages,
+      cursor: messages.at(-1)?.cursor ?? acked,
+      fast_scan_until: await deps.fastScanUntil(agentOf(req).userId),
+    };
     res.set('Cache-Control', 'no-store').json(body);
   });
 
@@ -137,7 +141,8 @@ async function waitForWake(hub: AgentHub, agentId: string, ms: number, req: Requ
     done = resolve;
   });
   const unsubscribe = await hub.listen(agentId, (signal) => {
-    if (signal.kind === 'wake' || signal.kind === 'revoked') done();
+    // A scan request ends the wait too: a polling node hears it in the answer's fast_scan_until.
+    if (signal.kind === 'wake' || signal.kind === 'revoked' || signal.kind === 'scan') done();
   });
   const timer = setTimeout(done, ms);
   req.once('close', done);

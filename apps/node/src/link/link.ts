@@ -154,6 +154,7 @@ export class Link extends EventEmitter<LinkEvents> {
       poll: (cursor, signal) => this.api.poll(cursor, signal),
       cursor: () => this.lastCursor,
       deliver: async (response) => {
+        if (response.fast_scan_until) this.options.onScanRequest?.(response.fast_scan_until);
         if (await this.deliver(response.messages))
           this.lastCursor = Math.max(this.lastCursor, response.cursor);
       },

@@ -52,6 +52,7 @@ export const SITUATIONS = {
   adminOnly: 'Only administrators can see this page.',
   copyFailed: "Couldn't copy automatically. The text is selected: press Ctrl+C (⌘C on a Mac) to copy it.",
   nodeNotFound: "This node doesn't exist or was removed.",
+  dongleNotFound: "This dongle isn't yours, and none of your nodes sees it now.",
   nameMissing: 'Enter a name for the node.',
   commandMissing: 'Enter the command to run.',
   pathMissing: 'Enter the path of a file on the node.',

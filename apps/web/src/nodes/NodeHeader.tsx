@@ -1,7 +1,8 @@
 import type { AgentSummary } from '@canopy/protocol';
 import { useState } from 'react';
-import { Link } from 'react-router';
-import { AlwaysOn, NodeStatus } from './NodeStatus';
+import { BackLink } from '../ui/BackLink';
+import { OnlineStatus } from '../ui/OnlineStatus';
+import { AlwaysOn } from './AlwaysOn';
 import { RenameNode } from './RenameNode';
 
 interface NodeHeaderProps {
@@ -16,10 +17,8 @@ export function NodeHeader({ agent, onRenamed, onRemove }: NodeHeaderProps) {
 
   return (
     <div className="page-header node-header">
-      <p className="breadcrumb">
-        <Link to="/nodes">← All nodes</Link>
-      </p>
-      <div className="node-title">
+      <BackLink to="/nodes">All nodes</BackLink>
+      <div className="title-row">
         {editing ? (
           <RenameNode
             agent={agent}
@@ -32,7 +31,7 @@ export function NodeHeader({ agent, onRenamed, onRemove }: NodeHeaderProps) {
         ) : (
           <>
             <h1>{agent.name}</h1>
-            <NodeStatus online={agent.online} />
+            <OnlineStatus online={agent.online} />
             <AlwaysOn agent={agent} />
             <button
               type="button"

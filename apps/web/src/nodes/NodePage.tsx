@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { agentsApi } from '../api/agents';
 import { isApiError } from '../api/errors';
 import { errorMessage, SITUATIONS } from '../api/messages';
 import { TaskSection } from '../tasks/TaskSection';
 import { ErrorAlert } from '../ui/Alert';
+import { DetailFallback } from '../ui/DetailFallback';
 import { usePageTitle } from '../ui/usePageTitle';
 import { usePolled } from '../ui/usePolled';
 import { NodeFacts } from './NodeFacts';
@@ -36,25 +37,8 @@ function NodeView({ id }: { id: string }) {
         VALIDATION_ERROR: SITUATIONS.nodeNotFound,
       })
     : null;
-  if (!agent) {
-    return (
-      <>
-        <div className="page-header">
-          <p className="breadcrumb">
-            <Link to="/nodes">← All nodes</Link>
-          </p>
-          <h1>Node</h1>
-        </div>
-        {error ? (
-          <ErrorAlert>{error}</ErrorAlert>
-        ) : (
-          <p className="muted" role="status">
-            Loading…
-          </p>
-        )}
-      </>
-    );
-  }
+  if (!agent)
+    return <DetailFallback back={{ to: '/nodes', label: 'All nodes' }} title="Node" error={error} />;
 
   return (
     <>

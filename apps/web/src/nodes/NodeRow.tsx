@@ -1,8 +1,9 @@
 import type { AgentSummary } from '@canopy/protocol';
 import { Link } from 'react-router';
-import { formatDateTime } from '../ui/format';
-import { AlwaysOn, NodeStatus } from './NodeStatus';
-import { connectionText, lastSeenText, uptimeText } from './presence';
+import { LastSeen } from '../ui/LastSeen';
+import { OnlineStatus } from '../ui/OnlineStatus';
+import { AlwaysOn } from './AlwaysOn';
+import { connectionText, uptimeText } from './presence';
 
 const none = <span className="muted">—</span>;
 
@@ -16,7 +17,7 @@ export function NodeRow({ agent, now, onRemove }: NodeRowProps) {
   return (
     <tr>
       <td className="cell-nowrap">
-        <NodeStatus online={agent.online} />
+        <OnlineStatus online={agent.online} />
         <AlwaysOn agent={agent} />
       </td>
       <td className="cell-strong cell-name">
@@ -27,13 +28,7 @@ export function NodeRow({ agent, now, onRemove }: NodeRowProps) {
       <td className="cell-nowrap">{agent.version}</td>
       <td className="cell-nowrap">{connectionText(agent) ?? none}</td>
       <td className="cell-nowrap">
-        {agent.last_seen_at ? (
-          <time dateTime={agent.last_seen_at} title={formatDateTime(agent.last_seen_at)}>
-            {lastSeenText(agent, now)}
-          </time>
-        ) : (
-          <span className="muted">Never</span>
-        )}
+        <LastSeen iso={agent.last_seen_at} now={now} />
       </td>
       <td className="cell-nowrap">{uptimeText(agent) ?? none}</td>
       <td className="cell-actions">

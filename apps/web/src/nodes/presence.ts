@@ -1,5 +1,5 @@
 import type { AgentSummary } from '@canopy/protocol';
-import { formatAgo, formatDuration } from '../ui/duration';
+import { formatDuration } from '../ui/duration';
 
 const CONNECTIONS: Record<NonNullable<AgentSummary['connection_type']>, string> = {
   ws: 'WebSocket',
@@ -9,10 +9,6 @@ const CONNECTIONS: Record<NonNullable<AgentSummary['connection_type']>, string> 
 /** How an online node reaches the cloud; nothing for an offline one. */
 export function connectionText(agent: AgentSummary): string | null {
   return agent.online && agent.connection_type ? CONNECTIONS[agent.connection_type] : null;
-}
-
-export function lastSeenText(agent: AgentSummary, nowMs: number): string {
-  return agent.last_seen_at ? formatAgo(agent.last_seen_at, nowMs) : 'Never';
 }
 
 /** The uptime the node last reported, while it is online. */

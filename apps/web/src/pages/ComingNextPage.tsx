@@ -22,11 +22,6 @@ export function ComingNextPage({ title, summary }: ComingNextPageProps) {
 }
 
 export const PLANNED_PAGES = {
-  dongles: {
-    title: 'Dongles',
-    summary:
-      'OBD2/CAN dongles your nodes discover on their LAN: pairing with PIN, CAN configuration, command console, live console',
-  },
   groups: {
     title: 'Groups',
     summary: 'two dongles bridged through the cloud: a relay with buffering and replay, a live group console',

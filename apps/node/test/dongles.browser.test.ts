@@ -1,0 +1,157 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../../cloud/test/harness';
+import { serve } from '../../cloud/test/process';
+import { freePort, run, start, tempDirs, waitFor } from './cli-process';
+import { type RunningSim, startSim } from './sim-process';
+
+// The Dongles page in Chromium, fed by the real chain: canopy-dongle-sim → canopy-node (discovery on `lo`
+// only) → canopy-cloud → the dashboard. Goal (issue 5): a dongle shows within 5 s of the simulator starting.
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dongles/', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = fs.existsSync(CHROMIUM);
+if (!haveChromium) {
+  if (process.env.CI) throw new Error(`CI=true but ${CHROMIUM} is missing: apt-get install -y chromium`);
+  console.warn(
+    `\n!! Skipping the Dongles browser test: ${CHROMIUM} is missing (apt-get install -y chromium)\n`,
+  );
+}
+const USER = 'mechanic@example.com';
+const PASSWORD = 'correct horse battery';
+
+describe.runIf(haveChromium)('the Dongles page with a simulated dongle', () => {
+  const dirs = tempDirs();
+  const discoveryPort = randomInt(40_000, 50_000);
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: Browser;
+  let node: ReturnType<typeof start> | undefined;
+  let sim: RunningSim | undefined;
+  let healthPort: number;
+  const nodeEnv = {
+    CANOPY_NODE_HOME: dirs.home,
+    HOME: dirs.userHome,
+    CANOPY_DISCOVERY: 'on',
+    CANOPY_DISCOVERY_INTERFACES: 'lo',
+    CANOPY_DISCOVERY_PORT: String(discoveryPort),
+    BRIDGE_AGENT_DEBUG_DISCOVERY: '1',
+  };
+
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const port = await freePort();
+    server = await serve({
+      CANOPY_DATA_DIR: path.join(dirs.root, 'cloud'),
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+    });
+    const owner = new Client(server.url);
+    await owner.signup(USER, PASSWORD);
+    const key = (await owner.post('/api/v1/agents/enrollment-keys', {})).body.secret as string;
+    const setup = await run(
+      ['setup', '-', '--cloud', server.url, '--name', 'garage-pc'],
+      nodeEnv,
+      `${key}\n`,
+    );
+    expect(setup.code, setup.stderr).toBe(0);
+    healthPort = await freePort();
+    const configFile = path.join(dirs.home, 'config.json');
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    fs.writeFileSync(configFile, JSON.stringify({ ...config, healthPort }, null, 2), { mode: 0o600 });
+    node = start(['daemon'], nodeEnv);
+    await waitFor(
+      'the node to connect',
+      async () => {
+        const health = await fetch(`http://127.0.0.1:${healthPort}/health`).catch(() => undefined);
+        return health?.status === 200 || undefined;
+      },
+      20_000,
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+    await browser?.close();
+    await node?.stop('SIGTERM');
+    await server?.stop();
+    dirs.cleanup();
+  });
+
+  async function shot(page: Page, name: string) {
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  }
+
+  it('shows a dongle within 5 s of the simulator starting, then its pairing mode, then offline', async () => {
+    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(USER);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Dongles' }).click();
+    await page.getByText('Looking for dongles on your network…').waitFor();
+    await shot(page, '01-looking');
+
+    const started = Date.now();
+    sim = await startSim([
+      '--count',
+      '1',
+      '--discovery-port',
+      String(discoveryPort),
+      '--remp-port-base',
+      '0',
+      '--seed',
+      randomBytes(4).toString('hex'),
+    ]);
+    const deviceId = sim.dongles[0]?.deviceId as string;
+    const row = page.locator(`[data-device-id="${deviceId}"]`);
+    await row.waitFor({ timeout: 10_000 }).catch((err) => {
+      const dir = path.join(dirs.home, 'logs');
+      for (const f of fs.readdirSync(dir))
+        console.log(fs.readFileSync(path.join(dir, f), 'utf8').slice(-6000));
+      throw err;
+    });
+    const shownAfterMs = Date.now() - started;
+    console.log(`the dongle showed on the Dongles page ${shownAfterMs} ms after the simulator started`);
+    expect(shownAfterMs).toBeLessThanOrEqual(5000);
+    for (const text of ['Online', '127.0.0.1', 'sim-2026.11', 'garage-pc', 'Not claimed']) {
+      await row.getByText(text).first().waitFor();
+    }
+    await shot(page, '02-found');
+
+    const pressed = await fetch(`${sim.control}/dongles/${deviceId}/pairing-mode`, { method: 'POST' });
+    expect(pressed.status).toBe(200);
+    await row.getByText('Pairing mode').waitFor({ timeout: 10_000 });
+    await shot(page, '03-pairing-mode');
+
+    await row.getByRole('link').first().click();
+    await page.getByRole('heading', { name: 'Seen by your nodes' }).waitFor();
+    await page.getByRole('cell', { name: 'lo', exact: true }).waitFor();
+    await shot(page, '04-detail');
+    await page.goBack();
+
+    await sim.stop();
+    sim = undefined;
+    await row.getByText('Offline').waitFor({ timeout: 20_000 });
+    await shot(page, '05-offline');
+    await context.close();
+  });
+});
