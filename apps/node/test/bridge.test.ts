@@ -126,7 +126,7 @@ describe('the bridge against canopy-dongle-sim', () => {
     // The padding lines are numbered: in order, none missing.
     const numbers = [...stats.stdout.matchAll(/^pad (\d+)/gm)].map((m) => Number(m[1]));
     expect(numbers.length).toBeGreaterThan(10);
-    expect(numbers).toEqual(numbers.map((_, i) => numbers[0] + i));
+    expect(numbers).toEqual(numbers.map((_, i) => (numbers[0] as number) + i));
   });
 
   it('hears the dongle’s own timeout answer, and gives up itself when nothing answers', async () => {

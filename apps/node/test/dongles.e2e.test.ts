@@ -159,6 +159,8 @@ describe.each(await backends())('dongles on the LAN, cloud on $name', (backend) 
       ]);
     }
     expect(nodeLog()).toContain('discovering dongles on lo');
+    const status = await run(['status'], nodeEnv('lo'));
+    expect(status.stdout).toMatch(/dongles:\s+3 online of 3 seen, looking on lo \(127\.0\.0\.1\)/);
   });
 
   it('shows pairing mode when a dongle enters it', async () => {

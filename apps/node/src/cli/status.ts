@@ -55,6 +55,8 @@ export async function status(ctx: CliContext): Promise<number> {
     row('reconnects', String(ours.reconnects));
     if (ours.lastConnectedAt) row('connected', `last at ${when(ours.lastConnectedAt)}`);
     if (ours.lastTaskAt) row('last task', when(ours.lastTaskAt));
+    const dongles = donglesLine(ours.dongles);
+    if (dongles) row('dongles', dongles);
   }
   row('credential', describeStore(home));
   row('service', await serviceLine(ctx));
@@ -105,4 +107,20 @@ function duration(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min`;
   if (s < 86_400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
   return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
+}
+
+/** The bridge's part of /health in one line: discovery on or off, what it sees, where it looks. */
+function donglesLine(status: unknown): string | null {
+  if (typeof status !== 'object' || status === null) return null;
+  const s = status as {
+    enabled?: boolean;
+    interfaces?: string[];
+    dongles?: number;
+    online?: number;
+    malformed?: number;
+  };
+  if (!s.enabled) return 'discovery is off';
+  const where = s.interfaces && s.interfaces.length > 0 ? s.interfaces.join(', ') : 'no eligible interface';
+  const bad = s.malformed ? `; ${s.malformed} invalid datagrams ignored` : '';
+  return `${s.online ?? 0} online of ${s.dongles ?? 0} seen, looking on ${where}${bad}`;
 }
