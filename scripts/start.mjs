@@ -92,10 +92,17 @@ const nodeSources = newest([
   'apps/node/build.mjs',
   'apps/node/pack.mjs',
   'apps/node/package.json',
+  'packages/remp/src',
   ...protocol,
 ]);
 if (nodeSources > mtime(path.join(root, 'apps/node/dist/canopy-node.tgz'))) {
   run('npm', ['run', 'build', '-w', '@canopy/node'], 'building the canopy-node package');
+}
+
+// The dongle simulator (`npx canopy-dongle-sim`), for trying the Dongles page without hardware.
+const simSources = newest(['tools/dongle-sim/src', 'tools/dongle-sim/build.mjs', 'packages/remp/src']);
+if (simSources > mtime(path.join(root, 'tools/dongle-sim/dist/cli.js'))) {
+  run('npm', ['run', 'build', '-w', '@canopy/dongle-sim'], 'building canopy-dongle-sim');
 }
 
 // 3. Serve. Signals go to the server so Ctrl-C shuts it down cleanly.

@@ -4,11 +4,11 @@ import os from 'node:os';
 import { encodeRemp, type RempMessage } from '@canopy/remp';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimProcess as RunningSim, startSim } from '../../../tools/dongle-sim/test/harness';
 import { DiscoverySocket } from '../src/bridge/discovery';
 import { chooseInterfaces, interfaceIsUp } from '../src/bridge/interfaces';
 import { DongleRegistry, type DongleTarget } from '../src/bridge/registry';
 import { REMP_TIMEOUT_MS, RempClient, RempTimeoutError } from '../src/bridge/remp-client';
-import { type RunningSim, startSim } from './sim-process';
 
 // canopy-node's discovery socket and REMP client against a real canopy-dongle-sim process, over real UDP on
 // loopback (discovery broadcasts to 127.255.255.255 only).

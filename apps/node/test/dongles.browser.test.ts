@@ -4,10 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimProcess as RunningSim, startSim } from '../../../tools/dongle-sim/test/harness';
 import { Client } from '../../cloud/test/harness';
 import { serve } from '../../cloud/test/process';
 import { freePort, run, start, tempDirs, waitFor } from './cli-process';
-import { type RunningSim, startSim } from './sim-process';
 
 // The Dongles page in Chromium, fed by the real chain: canopy-dongle-sim → canopy-node (discovery on `lo`
 // only) → canopy-cloud → the dashboard. Goal (issue 5): a dongle shows within 5 s of the simulator starting.

@@ -4,11 +4,11 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimProcess as RunningSim, startSim } from '../../../tools/dongle-sim/test/harness';
 import { backends } from '../../cloud/test/backends';
 import { Client, type Json } from '../../cloud/test/harness';
 import { serve } from '../../cloud/test/process';
 import { freePort, run, start, tempDirs, waitFor } from './cli-process';
-import { type RunningSim, startSim } from './sim-process';
 
 // canopy-dongle-sim (real process, real UDP) → canopy-node (built, a real process) → canopy-cloud (built).
 // Discovery runs on loopback (`lo`, broadcast 127.255.255.255) and on a veth into a network namespace this test
@@ -257,7 +257,7 @@ describe.each(await backends())('dongles on the LAN, cloud on $name', (backend) 
           ],
           ['ip', 'netns', 'exec', ns],
         );
-        expect(sim.output()).toContain(`discovery: ${subnet}.255:${discoveryPort}`);
+        expect(sim.output.join('\n')).toContain(`discovery: ${subnet}.255:${discoveryPort}`);
         await startNode(hostIf);
         await watch();
         const list = await waitFor(

@@ -1,0 +1,3 @@
+import { bundle } from '../../scripts/bundle.mjs';
+
+await bundle(import.meta.url);
