@@ -48,6 +48,7 @@ describe('config', () => {
         allowlist: { types: ['status_ping', 'system_info', 'file_read'], shellCommands: [] },
         workspaceRoot: null,
       },
+      discovery: { enabled: true, interfaces: null, port: 50000 },
       credentialStore: null,
     });
   });
