@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchChromium } from './chromium';
 import { run, serve } from './process';
 
 // The built server (npm run build) as a real process on the embedded defaults, driven by Debian's Chromium.
@@ -12,15 +13,9 @@ const PASSWORD = 'correct horse battery';
 const ADMIN = 'admin@example.com';
 const USER = 'mechanic@example.com';
 
-// Without Chromium the test is skipped with a warning, except under CI (.ci/run installs it).
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI) throw new Error(`CI=true but ${CHROMIUM} is missing: apt-get install -y chromium`);
-  console.warn(`\n!! Skipping the browser test: ${CHROMIUM} is missing (apt-get install -y chromium)\n`);
-}
+const chromiumHere = haveChromium('the browser test');
 
-describe.runIf(haveChromium)('dashboard in Chromium', () => {
+describe.runIf(chromiumHere)('dashboard in Chromium', () => {
   let dataDir: string;
   let server: Awaited<ReturnType<typeof serve>>;
   let browser: Browser;
@@ -31,20 +26,7 @@ describe.runIf(haveChromium)('dashboard in Chromium', () => {
     server = await serve({ CANOPY_DATA_DIR: dataDir, PUBLIC_URL: 'http://localhost' });
     const made = await run(['create-admin', '--email', ADMIN], { CANOPY_DATA_DIR: dataDir }, `${PASSWORD}\n`);
     expect(made.code, made.stderr).toBe(0);
-    // playwright gives the browser a fresh temporary profile (user-data-dir) of its own.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

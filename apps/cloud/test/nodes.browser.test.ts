@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CloudMessage, RegisterResponse, TaskMessage, TaskUpdate } from '@canopy/protocol';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { haveChromium, launchChromium } from './chromium';
 import { serve } from './process';
 
 // The built server and dashboard (npm run build) as a real process, driven by Debian's Chromium; the node
@@ -16,12 +17,7 @@ const PASSWORD = 'correct horse battery';
 const USER = 'owner@example.com';
 const FINGERPRINT = createHash('sha256').update('bench-pc machine id').digest('hex');
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI) throw new Error(`CI=true but ${CHROMIUM} is missing: apt-get install -y chromium`);
-  console.warn(`\n!! Skipping the browser test: ${CHROMIUM} is missing (apt-get install -y chromium)\n`);
-}
+const chromiumHere = haveChromium('the browser test');
 
 type Answer = Omit<TaskUpdate, 'task_id'>;
 
@@ -141,7 +137,7 @@ class FakeNode {
   }
 }
 
-describe.runIf(haveChromium)('Nodes pages in Chromium', () => {
+describe.runIf(chromiumHere)('Nodes pages in Chromium', () => {
   let dataDir: string;
   let server: Awaited<ReturnType<typeof serve>>;
   let browser: Browser;
@@ -151,19 +147,7 @@ describe.runIf(haveChromium)('Nodes pages in Chromium', () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canopy-nodes-browser-'));
     server = await serve({ CANOPY_DATA_DIR: dataDir, PUBLIC_URL: 'http://localhost' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -2,9 +2,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimProcess as RunningSim, startSim } from '../../../tools/dongle-sim/test/harness';
+import { haveChromium, launchChromium } from '../../cloud/test/chromium';
 import { Client } from '../../cloud/test/harness';
 import { serve } from '../../cloud/test/process';
 import { freePort, run, start, tempDirs, waitFor } from './cli-process';
@@ -12,18 +13,11 @@ import { freePort, run, start, tempDirs, waitFor } from './cli-process';
 // The Dongles page in Chromium, fed by the real chain: canopy-dongle-sim → canopy-node (discovery on `lo`
 // only) → canopy-cloud → the dashboard. Goal (issue 5): a dongle shows within 5 s of the simulator starting.
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/dongles/', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI) throw new Error(`CI=true but ${CHROMIUM} is missing: apt-get install -y chromium`);
-  console.warn(
-    `\n!! Skipping the Dongles browser test: ${CHROMIUM} is missing (apt-get install -y chromium)\n`,
-  );
-}
+const chromiumHere = haveChromium('the Dongles browser test');
 const USER = 'mechanic@example.com';
 const PASSWORD = 'correct horse battery';
 
-describe.runIf(haveChromium)('the Dongles page with a simulated dongle', () => {
+describe.runIf(chromiumHere)('the Dongles page with a simulated dongle', () => {
   const dirs = tempDirs();
   const discoveryPort = randomInt(40_000, 50_000);
   let server: Awaited<ReturnType<typeof serve>>;
@@ -70,19 +64,7 @@ describe.runIf(haveChromium)('the Dongles page with a simulated dongle', () => {
       },
       20_000,
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
