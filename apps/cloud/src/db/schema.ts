@@ -4,6 +4,7 @@ import {
   bigserial,
   boolean,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -18,6 +19,12 @@ import {
 // Enumerations are text columns with CHECK constraints rather than PostgreSQL enum types: they stay
 // schema-local (tests isolate suites by schema) and adding a value is a plain migration.
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+/** bytea as a Buffer on both drivers (node-postgres gives a Buffer, PGlite a Uint8Array). */
+const bytes = customType<{ data: Buffer; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => Buffer.from(value),
+  toDriver: (value) => value,
+});
 
 /** spec 002 §21.1 */
 export const users = pgTable(
@@ -331,5 +338,67 @@ export const dongleSightings = pgTable(
     primaryKey({ columns: [t.dongleId, t.agentId] }),
     index('dongle_sightings_agent_idx').on(t.agentId),
     check('dongle_sightings_pairing_state_check', sql`${t.pairingState} in ('normal', 'pairing')`),
+  ],
+);
+
+/**
+ * A dongle's token, encrypted (spec 002 §20, §21.6): AES-256-GCM under master key `keyVersion`, a 12-byte
+ * nonce, ciphertext with its 16-byte tag appended, AAD = dongle_id|user_id|created_at (ISO).
+ */
+export const dongleTokens = pgTable(
+  'dongle_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    dongleId: uuid('dongle_id')
+      .notNull()
+      .references(() => dongles.id, { onDelete: 'cascade' }),
+    /** The owner it was issued for (part of the AAD). */
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    keyVersion: integer('key_version').notNull(),
+    nonce: bytes('nonce').notNull(),
+    ciphertext: bytes('ciphertext').notNull(),
+    createdAt: ts('created_at').notNull(),
+    rotatedAt: ts('rotated_at'),
+  },
+  (t) => [
+    uniqueIndex('dongle_tokens_dongle_idx').on(t.dongleId),
+    index('dongle_tokens_key_version_idx').on(t.keyVersion),
+    check('dongle_tokens_key_version_check', sql`${t.keyVersion} >= 1`),
+    check('dongle_tokens_nonce_check', sql`octet_length(${t.nonce}) = 12`),
+  ],
+);
+
+/** One "enter pairing mode" (spec 002 §11.2): 120 s, the dongle's nonce, wrong PINs counted. */
+export const pairingSessions = pgTable(
+  'pairing_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    dongleId: uuid('dongle_id')
+      .notNull()
+      .references(() => dongles.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    agentId: uuid('agent_id')
+      .notNull()
+      .references(() => agents.id, { onDelete: 'cascade' }),
+    /** open → submitting (a PIN is being checked) → open again, or paired / failed / expired. */
+    state: text('state', { enum: ['open', 'submitting', 'paired', 'failed', 'expired'] })
+      .notNull()
+      .default('open'),
+    nonce: bytes('nonce'),
+    wrongPins: integer('wrong_pins').notNull().default(0),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    index('pairing_sessions_dongle_idx').on(t.dongleId, t.createdAt),
+    check(
+      'pairing_sessions_state_check',
+      sql`${t.state} in ('open', 'submitting', 'paired', 'failed', 'expired')`,
+    ),
   ],
 );
