@@ -538,3 +538,48 @@ export async function runBenchmark<O, S>(spec: {
   if (summary !== undefined) spec.report(summary);
   return code;
 }
+
+/** The dashboard's side of the API: cookies and CSRF, as a browser would. */
+export class DashboardClient {
+  private readonly cookies = new Map<string, string>();
+  private csrf: string | undefined;
+  constructor(private readonly base: string) {}
+
+  private absorb(res: Response): void {
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair = ''] = cookie.split(';');
+      const eq = pair.indexOf('=');
+      if (eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+  }
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  async request(method: string, route: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    if (method !== 'GET' && !this.csrf) {
+      const got = await this.request('GET', '/api/v1/auth/csrf');
+      this.csrf = (got.json as { csrf_token?: string }).csrf_token;
+      if (got.status !== 200 || !this.csrf) throw new Error(`GET /api/v1/auth/csrf answered ${got.status}`);
+    }
+    const headers: Record<string, string> = { cookie: this.cookieHeader() };
+    if (method !== 'GET') headers['x-csrf-token'] = this.csrf ?? '';
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.base}${route}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    this.absorb(res);
+    const text = await res.text();
+    // Signing up or in rotates the session: the next unsafe request fetches a token for the new one.
+    if (/\/auth\/(signup|login|logout)$/.test(route)) this.csrf = undefined;
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {}
+    return { status: res.status, json };
+  }
+}

@@ -20,6 +20,7 @@ import {
   cloudEnv,
   cpuTicks,
   createPostgresDatabase,
+  DashboardClient,
   ensureBuilt,
   fmt,
   freePort,
@@ -269,50 +270,6 @@ class CloudLog {
 
 // ---------------------------------------------------------------------------------------------------------
 // Cloud API (dashboard side: cookies + CSRF)
-
-class Browser {
-  private readonly cookies = new Map<string, string>();
-  private csrf: string | undefined;
-  constructor(private readonly base: string) {}
-
-  private absorb(res: Response): void {
-    for (const cookie of res.headers.getSetCookie()) {
-      const [pair = ''] = cookie.split(';');
-      const eq = pair.indexOf('=');
-      if (eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
-  }
-
-  private cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  async request(method: string, route: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-    if (method !== 'GET' && !this.csrf) {
-      const got = await this.request('GET', '/api/v1/auth/csrf');
-      this.csrf = (got.json as { csrf_token?: string }).csrf_token;
-      if (got.status !== 200 || !this.csrf) throw new Error(`GET /api/v1/auth/csrf answered ${got.status}`);
-    }
-    const headers: Record<string, string> = { cookie: this.cookieHeader() };
-    if (method !== 'GET') headers['x-csrf-token'] = this.csrf ?? '';
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${this.base}${route}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    this.absorb(res);
-    const text = await res.text();
-    // Signing up or in rotates the session: the next unsafe request fetches a token for the new one.
-    if (/\/auth\/(signup|login|logout)$/.test(route)) this.csrf = undefined;
-    let json: unknown = text;
-    try {
-      json = JSON.parse(text);
-    } catch {}
-    return { status: res.status, json };
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // The simulated nodes
@@ -747,7 +704,7 @@ async function measureDaemon(
   cloudUrl: string,
   idleS: number,
   cleanup: Cleanup,
-  browser: Browser,
+  browser: DashboardClient,
   stop: AbortSignal,
 ) {
   const root = await mkdtemp(path.join(os.tmpdir(), 'canopy-bench-node-'));
@@ -952,7 +909,7 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   // ---- 2. a user, an enrollment key, N registrations ----
   log.phase = 'register';
   const suffix = randomBytes(4).toString('hex');
-  const browser = new Browser(base);
+  const browser = new DashboardClient(base);
   const signup = await browser.request('POST', '/api/v1/auth/signup', {
     email: `bench-nodes-${suffix}@bench.canopy.localhost`,
     password: `bench-password-${suffix}`,

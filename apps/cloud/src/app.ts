@@ -12,7 +12,10 @@ import { agentOf, nodeRoutes, requireAgent } from './agents/node-routes';
 import { agentRoutes } from './agents/routes';
 import type { Config } from './config';
 import type { Database } from './db/client';
-import { dongleReportRoute, dongleRoutes } from './dongles/routes';
+import { DongleConsole, type TokenOpener } from './dongles/console';
+import { Pairing, type TokenSealer } from './dongles/pairing';
+import { adminDongleRoutes, dongleReportRoute, dongleRoutes } from './dongles/routes';
+import { DongleRpc } from './dongles/rpc';
 import { DongleService } from './dongles/service';
 import type { StreamEngine } from './engine';
 import { healthRoutes } from './health/routes';
@@ -32,6 +35,8 @@ export type AppDeps = {
   now: () => Date;
   mailQueued: () => void;
   state: { ready: boolean };
+  /** Seals dongle tokens with the newest master key (src/keys). */
+  keyring: TokenSealer & TokenOpener;
 };
 
 /** The accounts domain on a database; shared by the server and the CLI. */
@@ -77,6 +82,12 @@ export function createApp(deps: AppDeps) {
     agentIdleTimeoutMs: config.agents.idleTimeoutMs,
     askToScan: (agentId, fastUntil) => hub.signal(agentId, { kind: 'scan', fastUntil }),
   });
+  const rpc = new DongleRpc({
+    engine,
+    send: (agentId, message) => hub.signal(agentId, { kind: 'dongle_request', message }),
+  });
+  const pairing = new Pairing({ db, engine, log, now, dongles, rpc, sealer: deps.keyring });
+  const dongleConsole = new DongleConsole({ db, log, now, dongles, rpc, keys: deps.keyring });
   const gateway = new AgentGateway({
     db,
     service: agents,
@@ -90,6 +101,7 @@ export function createApp(deps: AppDeps) {
     onDongleReport: async (agent, report) => {
       await dongles.report(agent, report);
     },
+    onDongleResponse: (agentId, message) => rpc.answer(agentId, message),
   });
 
   const app = express();
@@ -126,7 +138,8 @@ export function createApp(deps: AppDeps) {
   api.use(express.json({ limit: config.bodyLimitBytes }));
   api.use('/auth', authRoutes(accounts, sessions, config.publicUrl, config.sessionTtlMs));
   api.use('/agents', agentRoutes(db, agents, now));
-  api.use('/dongles', dongleRoutes(dongles));
+  api.use('/dongles', dongleRoutes(dongles, pairing, dongleConsole));
+  api.use('/admin', adminDongleRoutes(pairing));
   api.use('/admin', adminRoutes(db, accounts));
   api.use(unknownRoute);
   app.use('/api/v1', api);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -59,6 +60,11 @@ export type Config = {
     handshakeQueueMax: number;
     wsUrl: string;
   };
+  /**
+   * The dongle-token master keys from `DONGLE_TOKEN_MASTER_KEY_V<n>`, lowest version first; empty when none
+   * is set (the key file in the data folder is used then: see keys/keyring.ts).
+   */
+  dongleTokenKeys: ReadonlyArray<{ readonly version: number; readonly bytes: Buffer }>;
 };
 
 export class ConfigError extends Error {
@@ -74,13 +80,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     Object.keys(EnvSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
   );
   const parsed = EnvSchema.safeParse(relevant);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map(
-        (issue) => `${String(issue.path[0])}: ${issue.message} (got "${describe(env, issue.path[0])}")`,
-      ),
-    );
-  }
+  const keys = parseMasterKeys(env);
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map(
+          (issue) => `${String(issue.path[0])}: ${issue.message} (got "${describe(env, issue.path[0])}")`,
+        )),
+    ...keys.problems,
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const trustProxy = e.TRUST_PROXY === 'true' ? true : e.TRUST_PROXY === 'false' ? false : e.TRUST_PROXY;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
@@ -113,7 +122,58 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       handshakeQueueMax: e.AGENT_HANDSHAKE_QUEUE_MAX,
       wsUrl: `${publicUrl.replace(/^http/, 'ws')}/ws/agent`,
     },
+    dongleTokenKeys: keys.keys,
   };
+}
+
+const MASTER_KEY_PREFIX = 'DONGLE_TOKEN_MASTER_KEY';
+const MASTER_KEY_NAME = /^DONGLE_TOKEN_MASTER_KEY_V([1-9][0-9]{0,5})$/;
+
+/**
+ * `DONGLE_TOKEN_MASTER_KEY_V1`, `_V2`, …: base64 of exactly 32 bytes each. A bad one is named, never echoed; a
+ * misspelt name is an error too, or a production key would be silently replaced by the data folder's.
+ */
+function parseMasterKeys(env: Record<string, string | undefined>) {
+  const keys: Array<{ version: number; bytes: Buffer }> = [];
+  const problems: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith(MASTER_KEY_PREFIX)) continue;
+    const value = env[name]?.trim();
+    if (!value) continue;
+    const match = MASTER_KEY_NAME.exec(name);
+    if (!match) {
+      problems.push(
+        `${name}: not a key name canopy-cloud knows; name master keys ${MASTER_KEY_PREFIX}_V1, ${MASTER_KEY_PREFIX}_V2, …`,
+      );
+      continue;
+    }
+    const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : undefined;
+    if (!bytes || bytes.toString('base64').replace(/=+$/, '') !== value.replace(/=+$/, '')) {
+      problems.push(
+        `${name}: must be base64 (generate a key with \`openssl rand -base64 32\`); value not shown`,
+      );
+      continue;
+    }
+    if (bytes.length !== 32) {
+      problems.push(
+        `${name}: must be base64 of exactly 32 bytes, this one decodes to ${bytes.length}; value not shown`,
+      );
+      bytes.fill(0);
+      continue;
+    }
+    keys.push(secretKey(Number(match[1]), bytes));
+  }
+  keys.sort((a, b) => a.version - b.version);
+  return { keys, problems };
+}
+
+/** A key object that prints as `[redacted]` if it ever reaches a log line or a console. */
+function secretKey(version: number, bytes: Buffer) {
+  const key = { version, bytes };
+  const shown = () => ({ version, bytes: '[redacted]' });
+  Object.defineProperty(key, 'toJSON', { value: shown, enumerable: false });
+  Object.defineProperty(key, inspect.custom, { value: shown, enumerable: false });
+  return key;
 }
 
 /** URLs may carry passwords (postgres://user:pass@host): never echo those back. */

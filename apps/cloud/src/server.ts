@@ -12,6 +12,9 @@ import { redactUrl } from './config';
 import { startControlSocket } from './control/socket';
 import { type Database, openDatabase } from './db/client';
 import { openEngine, type StreamEngine } from './engine';
+import { assertKeysForStoredTokens } from './keys/check';
+import { rotateKeysCommand } from './keys/control';
+import { type Keyring, loadKeyring } from './keys/keyring';
 import { createLogger, type Logger } from './log';
 import { devSinkTransport, smtpTransport } from './mail/transports';
 import { startMailWorker } from './mail/worker';
@@ -25,6 +28,8 @@ export type RunningCloud = {
   log: Logger;
   database: Database;
   engine: StreamEngine;
+  /** The dongle-token master keys (also in createApp's deps as `keyring`). */
+  keyring: Keyring;
   /** True when the database has no account yet (first start). */
   firstRun: boolean;
   /** Sends queued mail now; tests use it instead of waiting for the worker's tick. */
@@ -75,6 +80,8 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     await database.migrate().catch((err) => {
       throw new StartupError(`Cannot migrate the database (${describeDatabase(config)}): ${messageOf(err)}`);
     });
+    const keyring = loadKeyring(config, log);
+    await assertKeysForStoredTokens(database.db, keyring);
     const engine =
       options.engine ??
       (await openEngine(config.redisUrl, config.redisKeyPrefix).catch((err) => {
@@ -98,6 +105,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
       now,
       mailQueued: mail.kick,
       state,
+      keyring,
     });
 
     const server = http.createServer(app);
@@ -131,7 +139,13 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     closers.push(() => clearInterval(sweeper));
 
     if (database.kind === 'pglite') {
-      const control = await startControlSocket(config.dataDir, config.publicUrl, accounts, log);
+      const control = await startControlSocket(
+        config.dataDir,
+        config.publicUrl,
+        accounts,
+        log,
+        new Map([['rotate-keys', rotateKeysCommand({ db: database.db, keyring, log, now })]]),
+      );
       closers.push(() => control.close());
     }
 
@@ -150,6 +164,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
       log,
       database,
       engine,
+      keyring,
       firstRun,
       flushMail: () => mail.drain(),
       close: async () => {

@@ -88,6 +88,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     heartbeatState: () => ({ uptime_s: Math.round(process.uptime()) }),
     service,
     onScanRequest: (fastUntil) => bridge?.scanFast(fastUntil),
+    onDongleRequest: (message) => {
+      if (!bridge) return Promise.reject(new Error('the dongle bridge is not ready yet'));
+      return bridge.handle(message);
+    },
     // The link acknowledges a task once handle() resolves (the task is recorded), so none is lost in a crash.
     onTask: (message: TaskMessage) => {
       if (!runner) return Promise.reject(new Error('the task runner is not ready yet'));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DongleReport } from './dongles';
+import { DongleReport, DongleRequestMessage, DongleResponseMessage } from './dongles';
 
 /*
  * canopy-node ↔ canopy-cloud (spec 000, spec 002 §9.2, §17.3 Agents).
@@ -207,6 +207,7 @@ export const CloudMessage = z.discriminatedUnion('type', [
   TaskMessage,
   UpdateAckMessage,
   ScanRequestMessage,
+  DongleRequestMessage,
 ]);
 export type CloudMessage = z.infer<typeof CloudMessage>;
 
@@ -225,6 +226,7 @@ export const NodeMessage = z.discriminatedUnion('type', [
   TaskUpdateMessage,
   GoingOfflineMessage,
   DongleReportMessage,
+  DongleResponseMessage,
 ]);
 export type NodeMessage = z.infer<typeof NodeMessage>;
 

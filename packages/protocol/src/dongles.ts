@@ -91,3 +91,200 @@ export type DongleResponse = z.infer<typeof DongleResponse>;
 /** POST /api/v1/dongles/scan: asks the user's online nodes to scan now and fast for a while. */
 export const ScanResponse = z.object({ nodes: z.number().int().nonnegative(), fast_scan_until: z.string() });
 export type ScanResponse = z.infer<typeof ScanResponse>;
+
+// ---- requests to a dongle through its node (cloud → node → REMP → node → cloud) ----
+
+/** How many bytes a padded base64 string holds (no Buffer: this package runs in browsers too). */
+const base64Bytes = (s: string) => (s.length / 4) * 3 - (s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0);
+const Base64 = (bytes: number) =>
+  z
+    .string()
+    .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, { message: 'must be base64' })
+    .refine((s) => base64Bytes(s) === bytes, { message: `must be ${bytes} bytes in base64` });
+
+export const PairingStatus = z.enum(['ok', 'invalid_pin', 'cooldown', 'error']);
+export type PairingStatus = z.infer<typeof PairingStatus>;
+export const CanMode = z.enum(['normal', 'listen_only', 'loopback', 'ext_loop']);
+export type CanMode = z.infer<typeof CanMode>;
+
+/** The CAN configuration of spec 002 §14.1 (the API's and the node's shape). */
+export const CanConfig = z.object({
+  bitrate: z.number().int(),
+  sample_point_permille: z.number().int(),
+  mode: CanMode,
+  use_raw: z.boolean(),
+  prescaler: z.number().int(),
+  sjw: z.number().int(),
+  tseg1: z.number().int(),
+  tseg2: z.number().int(),
+  auto_retx: z.boolean(),
+  tx_pause: z.boolean(),
+  protocol_exc: z.boolean(),
+});
+export type CanConfig = z.infer<typeof CanConfig>;
+
+/** What the cloud asks a node to do with one of its dongles. Tokens and PINs travel only here. */
+export const DongleOp = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('pairing_start') }),
+  z.object({
+    op: z.literal('pairing_submit'),
+    pin: z.string().regex(/^\d{6}$/),
+    pairing_nonce: Base64(16),
+    /** The token the dongle keeps from now on (32 bytes). */
+    token: Base64(32),
+  }),
+  z.object({
+    op: z.literal('can_config'),
+    action: z.enum(['get', 'set']),
+    token: Base64(32),
+    config: CanConfig.optional(),
+  }),
+  z.object({
+    op: z.literal('command'),
+    corr_id: z.uuid(),
+    command: z.string().min(1).max(1024),
+    token: Base64(32),
+    timeout_ms: z.number().int().min(1000).max(15_000),
+  }),
+]);
+export type DongleOp = z.infer<typeof DongleOp>;
+
+export const DongleRequestMessage = z.object({
+  type: z.literal('dongle_request'),
+  request_id: z.uuid(),
+  device_id: DeviceId,
+  request: DongleOp,
+});
+export type DongleRequestMessage = z.infer<typeof DongleRequestMessage>;
+
+/** The answer of each op (ok: true), or why the node could not get one. */
+export const DongleResult = z.union([
+  z.object({
+    op: z.literal('pairing_start'),
+    status: PairingStatus,
+    seconds: z.number().int(),
+    pairing_nonce: z.string().nullable(),
+  }),
+  z.object({ op: z.literal('pairing_submit'), status: PairingStatus, seconds: z.number().int() }),
+  z.object({
+    op: z.literal('can_config'),
+    status: z.enum(['ok', 'invalid', 'apply_failed']),
+    auth_rejected: z.boolean(),
+    config: CanConfig,
+  }),
+  z.object({
+    op: z.literal('command'),
+    status: z.enum(['ok', 'denied', 'error', 'timeout']),
+    auth_rejected: z.boolean(),
+    exit_code: z.number().int(),
+    stdout: z.string(),
+    stderr: z.string(),
+    truncated: z.boolean(),
+  }),
+]);
+export type DongleResult = z.infer<typeof DongleResult>;
+
+/** Why a node could not talk to the dongle. */
+export const DongleFailure = z.enum([
+  'DONGLE_UNKNOWN',
+  'DONGLE_TIMEOUT',
+  'DISCOVERY_OFF',
+  'BAD_REQUEST',
+  'NODE_ERROR',
+]);
+export type DongleFailure = z.infer<typeof DongleFailure>;
+
+export const DongleResponseMessage = z.object({
+  type: z.literal('dongle_response'),
+  request_id: z.uuid(),
+  outcome: z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), result: DongleResult }),
+    z.object({ ok: z.literal(false), code: DongleFailure, message: z.string().max(500) }),
+  ]),
+});
+export type DongleResponseMessage = z.infer<typeof DongleResponseMessage>;
+
+// ---- the owner's dongle API (spec 002 §11, §17.3) ----
+
+export const PairingModeRequest = z.object({ action: z.literal('start') });
+export const PairingModeResponse = z.object({
+  dongle_id: z.uuid(),
+  pairing_session_id: z.uuid(),
+  expires_at: z.string(),
+});
+export type PairingModeResponse = z.infer<typeof PairingModeResponse>;
+
+export const PairingSubmitRequest = z.object({
+  pairing_session_id: z.uuid(),
+  pin: z.string().regex(/^\d{6}$/, { message: 'must be the 6 digits the dongle shows' }),
+  pairing_nonce: Base64(16).optional(),
+  dongle_token: Base64(32).optional(),
+});
+export type PairingSubmitRequest = z.infer<typeof PairingSubmitRequest>;
+export const PairingSubmitResponse = z.object({
+  dongle_id: z.uuid(),
+  paired: z.boolean(),
+  owner_user_id: z.uuid(),
+});
+export type PairingSubmitResponse = z.infer<typeof PairingSubmitResponse>;
+
+/** Bitrates a dongle accepts (spec 002 §14.1; the firmware's table). */
+export const CAN_BITRATES = [
+  10_000, 20_000, 50_000, 83_333, 100_000, 125_000, 250_000, 500_000, 800_000, 1_000_000,
+] as const;
+
+/** PUT /api/v1/dongles/:id/can-config: validated here before anything reaches a node. */
+export const CanConfigRequest = CanConfig.extend({
+  bitrate: z
+    .number()
+    .int()
+    .refine((b) => (CAN_BITRATES as readonly number[]).includes(b), {
+      message: `must be one of ${CAN_BITRATES.join(', ')}`,
+    }),
+  sample_point_permille: z.number().int().min(500).max(950),
+  prescaler: z.number().int().min(1).max(1024),
+  sjw: z.number().int().min(1).max(4),
+  tseg1: z.number().int().min(1).max(16),
+  tseg2: z.number().int().min(1).max(8),
+}).refine((c) => !c.use_raw || c.sjw <= c.tseg2, { path: ['sjw'], message: 'must not exceed tseg2' });
+export type CanConfigRequest = z.infer<typeof CanConfigRequest>;
+
+export const CanConfigResponse = z.object({
+  dongle_id: z.uuid(),
+  applied: z.boolean(),
+  /** What the dongle reports it runs now (its ACK). */
+  effective: CanConfig,
+  applied_at: z.string().nullable(),
+  /** The dongle's own verdict: ok, invalid or apply_failed. */
+  dongle_status: z.enum(['ok', 'invalid', 'apply_failed']),
+});
+export type CanConfigResponse = z.infer<typeof CanConfigResponse>;
+
+export const CommandStatus = z.enum(['queued', 'running', 'done', 'error', 'timeout']);
+export type CommandStatus = z.infer<typeof CommandStatus>;
+
+/** POST /api/v1/dongles/:id/commands: `command` plus `args` must make one of the firmware's allowed lines. */
+export const CommandRequest = z.object({
+  command: z.string().trim().min(1).max(200),
+  args: z.array(z.string().max(200)).max(16).default([]),
+  timeout_ms: z.number().int().min(1000).max(15_000).default(5000),
+});
+export type CommandRequest = z.infer<typeof CommandRequest>;
+
+export const Command = z.object({
+  command_id: z.uuid(),
+  dongle_id: z.uuid(),
+  command: z.string(),
+  status: CommandStatus,
+  exit_code: z.number().int().nullable(),
+  stdout: z.string(),
+  stderr: z.string(),
+  truncated: z.boolean(),
+  error: z.string().nullable(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+});
+export type Command = z.infer<typeof Command>;
+export const CommandResponse = z.object({ command_id: z.uuid(), status: CommandStatus });
+export const CommandsResponse = z.object({ commands: z.array(Command) });

@@ -6,6 +6,7 @@ import {
   ATTEMPT_HEADER,
   type CloudMessage,
   type DongleReport,
+  type DongleResponseMessage,
   type ErrorBody,
   NodeMessage,
 } from '@canopy/protocol';
@@ -60,6 +61,8 @@ export type GatewayDeps = {
   handshakeQueueMax: number;
   /** A node's dongle snapshot (`dongle_report`), handed to the dongles domain. */
   onDongleReport: (agent: { id: string; userId: string }, report: DongleReport) => Promise<void>;
+  /** A node's answer to a dongle request. */
+  onDongleResponse: (agentId: string, message: DongleResponseMessage) => Promise<void>;
 };
 
 /**
@@ -208,6 +211,7 @@ export class AgentGateway {
           ws.close(AgentCloseCode.REPLACED, 'replaced by a newer connection');
         } else if (signal.kind === 'revoked') ws.close(AgentCloseCode.REVOKED, 'node removed');
         else if (signal.kind === 'scan') send(conn, { type: 'scan_request', fast_until: signal.fastUntil });
+        else if (signal.kind === 'dongle_request') send(conn, signal.message);
       });
       await hub.signal(agentId, { kind: 'connected', connection: conn.id, startedAt });
       const welcome = await service.welcome(agentId);
@@ -261,6 +265,9 @@ export class AgentGateway {
         await this.deps.onDongleReport({ id: conn.agentId, userId: conn.userId }, report);
         return;
       }
+      case 'dongle_response':
+        await this.deps.onDongleResponse(conn.agentId, message);
+        return;
       case 'going_offline':
         await service.markOffline(conn.agentId);
         this.logOf(conn).info({ reason: message.reason }, 'agent going offline');

@@ -8,6 +8,7 @@ import { MemoryEngine } from '../engine';
 import { openConfiguredDatabase, StartupError, startCloud } from '../server';
 import { VERSION } from '../version';
 import { CliError, readPassword } from './password-input';
+import { rotateKeysCli } from './rotate-keys';
 
 const HELP = `canopy-cloud ${VERSION}: the Canopy cloud (API, dashboard, gateways)
 
@@ -16,6 +17,9 @@ Usage:
   canopy-cloud migrate                 apply pending database migrations and exit
   canopy-cloud create-admin --email E  create a super_admin (or promote an existing account);
                                        the password is asked for, or read from stdin when piped
+  canopy-cloud rotate-keys [--batch N] [--dry-run]
+                                       re-encrypt dongle tokens on older master keys with the
+                                       newest (DONGLE_TOKEN_MASTER_KEY_V<n>); resumable
   canopy-cloud --version | --help
 
 Configuration comes from the environment (see docs/configuration.md): PORT, HOST, PUBLIC_URL,
@@ -34,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
         return await migrate();
       case 'create-admin':
         return await createAdmin(rest);
+      case 'rotate-keys':
+        return await rotateKeysCli(rest);
       case '--version':
       case '-v':
         process.stdout.write(`${VERSION}\n`);
@@ -82,7 +88,9 @@ async function serve(): Promise<number> {
   process.on('unhandledRejection', (reason) =>
     cloud.log.error({ err: reason }, 'unhandled promise rejection'),
   );
-  process.stdout.write(banner(config, cloud.database.kind, cloud.engine.kind, cloud.firstRun));
+  process.stdout.write(
+    banner(config, cloud.database.kind, cloud.engine.kind, cloud.keyring.source.kind, cloud.firstRun),
+  );
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -103,7 +111,7 @@ async function serve(): Promise<number> {
   return 0;
 }
 
-function banner(config: Config, db: string, engine: string, firstRun: boolean): string {
+function banner(config: Config, db: string, engine: string, keys: string, firstRun: boolean): string {
   const lines = [
     '',
     `Canopy cloud is running: ${config.publicUrl}`,
@@ -116,6 +124,9 @@ function banner(config: Config, db: string, engine: string, firstRun: boolean): 
     config.smtpUrl
       ? '  mail:     SMTP (SMTP_URL)'
       : `  mail:     written to ${config.dataDir}/mail; set SMTP_URL to send it`,
+    keys === 'file'
+      ? `  keys:     dongle tokens encrypted with a key file in ${config.dataDir}/keys; set DONGLE_TOKEN_MASTER_KEY_V1 in production`
+      : '  keys:     dongle tokens encrypted with DONGLE_TOKEN_MASTER_KEY_V*',
   ];
   if (firstRun) {
     lines.push(

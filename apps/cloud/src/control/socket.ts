@@ -17,11 +17,15 @@ export function controlSocketPath(dataDir: string): string {
 
 const CreateAdmin = z.object({ email: Email, password: Password.optional() });
 
+/** A further command: it writes its own answer; `closed` aborts when the client hangs up. */
+export type ControlCommand = (body: unknown, res: http.ServerResponse, closed: AbortSignal) => Promise<void>;
+
 export async function startControlSocket(
   dataDir: string,
   publicUrl: string,
   accounts: Accounts,
   log: Logger,
+  commands: ReadonlyMap<string, ControlCommand> = new Map(),
 ) {
   const socketPath = controlSocketPath(dataDir);
   fs.rmSync(socketPath, { force: true });
@@ -30,6 +34,14 @@ export async function startControlSocket(
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     try {
+      const command = req.method === 'POST' ? commands.get(req.url?.slice(1) ?? '') : undefined;
+      if (command) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const closed = new AbortController();
+        res.on('close', () => closed.abort());
+        return await command(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'), res, closed.signal);
+      }
       if (req.method !== 'POST' || req.url !== '/create-admin')
         return reply(404, { message: 'unknown command' });
       const chunks: Buffer[] = [];

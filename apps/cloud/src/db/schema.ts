@@ -402,3 +402,64 @@ export const pairingSessions = pgTable(
     ),
   ],
 );
+
+/** A dongle's CAN configuration as its last ACK confirmed it (spec 002 §14, §21.8). */
+export const canConfigs = pgTable(
+  'can_configs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    dongleId: uuid('dongle_id')
+      .notNull()
+      .references(() => dongles.id, { onDelete: 'cascade' }),
+    bitrate: integer('bitrate').notNull(),
+    samplePointPermille: integer('sample_point_permille').notNull(),
+    mode: text('mode', { enum: ['normal', 'listen_only', 'loopback', 'ext_loop'] }).notNull(),
+    useRaw: boolean('use_raw').notNull(),
+    prescaler: integer('prescaler').notNull(),
+    sjw: integer('sjw').notNull(),
+    tseg1: integer('tseg1').notNull(),
+    tseg2: integer('tseg2').notNull(),
+    autoRetx: boolean('auto_retx').notNull(),
+    txPause: boolean('tx_pause').notNull(),
+    protocolExc: boolean('protocol_exc').notNull(),
+    appliedBy: uuid('applied_by').references(() => users.id, { onDelete: 'set null' }),
+    appliedAt: ts('applied_at').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('can_configs_dongle_idx').on(t.dongleId),
+    check('can_configs_mode_check', sql`${t.mode} in ('normal', 'listen_only', 'loopback', 'ext_loop')`),
+  ],
+);
+
+/** Command console invocations (spec 002 §16, §21.9): the id is the REMP corr_id end to end. */
+export const commands = pgTable(
+  'commands',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    dongleId: uuid('dongle_id')
+      .notNull()
+      .references(() => dongles.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    agentId: uuid('agent_id').references(() => agents.id, { onDelete: 'set null' }),
+    command: text('command').notNull(),
+    timeoutMs: integer('timeout_ms').notNull(),
+    status: text('status', { enum: ['queued', 'running', 'done', 'error', 'timeout'] })
+      .notNull()
+      .default('queued'),
+    stdout: text('stdout').notNull().default(''),
+    stderr: text('stderr').notNull().default(''),
+    exitCode: integer('exit_code'),
+    truncated: boolean('truncated').notNull().default(false),
+    error: text('error'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    index('commands_dongle_created_idx').on(t.dongleId, t.createdAt),
+    check('commands_status_check', sql`${t.status} in ('queued', 'running', 'done', 'error', 'timeout')`),
+  ],
+);

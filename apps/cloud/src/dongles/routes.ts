@@ -1,20 +1,35 @@
 import {
+  CanConfigRequest,
+  CommandRequest,
+  CommandResponse,
+  Command as CommandSchema,
+  CommandsResponse,
   DongleReport,
   type DongleReportResponse,
   DongleResponse,
   DonglesResponse,
+  PairingModeRequest,
+  type PairingModeResponse,
+  PairingSubmitRequest,
+  type PairingSubmitResponse,
   type ScanResponse,
 } from '@canopy/protocol';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { requireUser, userOf } from '../http/session-middleware';
+import { auditActor, requireSuperAdmin, requireUser, userOf } from '../http/session-middleware';
 import { parse } from '../http/validate';
+import type { DongleConsole } from './console';
+import type { Pairing } from './pairing';
 import type { DongleService } from './service';
 
 const IdParam = z.object({ id: z.uuid({ message: 'must be a dongle id (UUID)' }) });
+const CommandParams = IdParam.extend({ command_id: z.uuid({ message: 'must be a command id (UUID)' }) });
 
-/** The owner's side: GET /api/v1/dongles, GET /api/v1/dongles/:id, POST /api/v1/dongles/scan. */
-export function dongleRoutes(service: DongleService) {
+/**
+ * The owner's side: GET /api/v1/dongles, GET /api/v1/dongles/:id, POST /api/v1/dongles/scan, pairing
+ * (POST …/:id/pairing-mode, …/:id/pairing-submit) and POST …/:id/unpair.
+ */
+export function dongleRoutes(service: DongleService, pairing: Pairing, dongleConsole: DongleConsole) {
   const router = Router();
   router.use(requireUser);
 
@@ -33,6 +48,55 @@ export function dongleRoutes(service: DongleService) {
     res.json(DongleResponse.parse({ dongle: await service.get(userOf(req).id, id) }));
   });
 
+  router.post('/:id/pairing-mode', async (req, res) => {
+    const { id } = parse(IdParam, req.params);
+    parse(PairingModeRequest, req.body);
+    const body: PairingModeResponse = await pairing.start(userOf(req).id, id, auditActor(req));
+    res.json(body);
+  });
+
+  router.post('/:id/pairing-submit', async (req, res) => {
+    const { id } = parse(IdParam, req.params);
+    const input = parse(PairingSubmitRequest, req.body);
+    const body: PairingSubmitResponse = await pairing.submit(userOf(req).id, id, input, auditActor(req));
+    res.json(body);
+  });
+
+  router.get('/:id/can-config', async (req, res) => {
+    const { id } = parse(IdParam, req.params);
+    res.json({ can_config: await dongleConsole.storedCanConfig(userOf(req), id) });
+  });
+
+  router.put('/:id/can-config', async (req, res) => {
+    const { id } = parse(IdParam, req.params);
+    const config = parse(CanConfigRequest, req.body);
+    res.json(await dongleConsole.applyCanConfig(userOf(req), id, config, auditActor(req)));
+  });
+
+  router.post('/:id/commands', async (req, res) => {
+    const { id } = parse(IdParam, req.params);
+    const input = parse(CommandRequest, req.body);
+    res
+      .status(202)
+      .json(CommandResponse.parse(await dongleConsole.runCommand(userOf(req), id, input, auditActor(req))));
+  });
+
+  router.get('/:id/commands', async (req, res) => {
+    const { id } = parse(IdParam, req.params);
+    res.json(CommandsResponse.parse({ commands: await dongleConsole.listCommands(userOf(req), id) }));
+  });
+
+  router.get('/:id/commands/:command_id', async (req, res) => {
+    const { id, command_id } = parse(CommandParams, req.params);
+    res.json(CommandSchema.parse(await dongleConsole.getCommand(userOf(req), id, command_id)));
+  });
+
+  router.post('/:id/unpair', async (req, res) => {
+    const { id } = parse(IdParam, req.params);
+    await pairing.unpair(userOf(req).id, id, auditActor(req));
+    res.status(204).end();
+  });
+
   return router;
 }
 
@@ -49,6 +113,18 @@ export function dongleReportRoute(
     const { fastScanUntil } = await service.report(agentOf(req), report);
     const body: DongleReportResponse = { accepted: report.dongles.length, fast_scan_until: fastScanUntil };
     res.json(body);
+  });
+  return router;
+}
+
+/** POST /api/v1/admin/dongles/:id/force-unpair (super_admin): also the way out of SECURITY_HOLD. */
+export function adminDongleRoutes(pairing: Pairing) {
+  const router = Router();
+  router.use('/dongles', requireSuperAdmin);
+  router.post('/dongles/:id/force-unpair', async (req, res) => {
+    const { id } = parse(IdParam, req.params);
+    await pairing.unpair(userOf(req).id, id, auditActor(req), true);
+    res.status(204).end();
   });
   return router;
 }

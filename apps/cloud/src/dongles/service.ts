@@ -142,7 +142,10 @@ export class DongleService {
     return { nodes: online.length, fastScanUntil };
   }
 
-  /** The user's own dongles, and unowned ones that the user's nodes see. */
+  /**
+   * The user's own dongles, and those the user's nodes see (unclaimed ones to pair; someone else's show as
+   * not theirs, without any detail of the owner).
+   */
   async list(userId: string): Promise<Dongle[]> {
     const sightings = await this.sightingsOf(userId);
     const seenIds = [...new Set(sightings.map((s) => s.dongleId))];
@@ -151,15 +154,29 @@ export class DongleService {
       .from(dongles)
       .where(
         seenIds.length > 0
-          ? or(
-              eq(dongles.ownerUserId, userId),
-              and(isNull(dongles.ownerUserId), inArray(dongles.id, seenIds)),
-            )
+          ? or(eq(dongles.ownerUserId, userId), inArray(dongles.id, seenIds))
           : eq(dongles.ownerUserId, userId),
       );
     return rows
       .map((row) => this.toDongle(row, userId, sightings))
       .sort((a, b) => Number(b.online) - Number(a.online) || a.device_id.localeCompare(b.device_id));
+  }
+
+  /**
+   * A dongle the user may act on and the user's node to reach it through: the online sighting heard most
+   * recently. 404 DONGLE_NOT_FOUND when the user may not see it; 409 AGENT_OFFLINE when no node of theirs
+   * hears it now.
+   */
+  async route(
+    userId: string,
+    id: string,
+  ): Promise<{ dongle: Dongle; row: typeof dongles.$inferSelect; agentId: string }> {
+    const dongle = await this.get(userId, id);
+    const via = dongle.seen_by.find((s) => s.online);
+    if (!via) throw new ApiError(409, 'AGENT_OFFLINE', 'None of your nodes hears this dongle right now');
+    const [row] = await this.deps.db.select().from(dongles).where(eq(dongles.id, id)).limit(1);
+    if (!row) throw new ApiError(404, 'DONGLE_NOT_FOUND', 'Dongle not found');
+    return { dongle, row, agentId: via.agent_id };
   }
 
   async get(userId: string, id: string): Promise<Dongle> {

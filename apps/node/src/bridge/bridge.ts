@@ -1,10 +1,11 @@
 import os from 'node:os';
-import type { DongleReport } from '@canopy/protocol';
+import type { DongleReport, DongleRequestMessage, DongleResponseMessage } from '@canopy/protocol';
 import type { Logger } from 'pino';
 import { DiscoverySocket, SCAN_WINDOW_MS } from './discovery';
 import { chooseInterfaces, type DiscoveryInterface, type InterfaceTable, interfaceIsUp } from './interfaces';
 import { DongleRegistry } from './registry';
 import { RempClient } from './remp-client';
+import { handleDongleRequest } from './requests';
 
 /** Where and whether to discover dongles (config.json `discovery`, overridden by the environment). */
 export interface DiscoverySettings {
@@ -117,6 +118,14 @@ export class Bridge {
   reconnected(): void {
     this.#reportDue = true;
     if (this.#running && !this.#scanning) void this.sendReport();
+  }
+
+  /** A request of the cloud on one of the dongles this node sees. */
+  handle(message: DongleRequestMessage): Promise<DongleResponseMessage['outcome']> {
+    return handleDongleRequest(
+      { registry: this.registry, remp: this.remp, log: this.#log, enabled: this.#running },
+      message,
+    );
   }
 
   status(): BridgeStatus {

@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import {
   AgentCloseCode,
   type DongleReport,
+  type DongleRequestMessage,
+  type DongleResponseMessage,
   type HeartbeatRequest,
   type TaskMessage,
   type TaskUpdate,
@@ -46,6 +48,8 @@ export type LinkOptions = {
   heartbeatState?: () => { uptime_s: number };
   /** The cloud wants dongle scans every 2–5 s until this time (a Dongles page is open). */
   onScanRequest?: (fastUntil: string) => void;
+  /** A request to one of this node's dongles; its outcome goes back on the socket it came on. */
+  onDongleRequest?: (message: DongleRequestMessage) => Promise<DongleResponseMessage['outcome']>;
   /** The service manager running this daemon (CANOPY_NODE_SERVICE), sent with every heartbeat. */
   service?: HeartbeatRequest['service'];
   /** Client ping interval (default 25 s) and how long a pong may take (default 10 s). */
@@ -371,6 +375,7 @@ export class Link extends EventEmitter<LinkEvents> {
         onTask: (message) => this.onTaskMessage(socket, message),
         onUpdateAck: (message) => this.updates.acknowledge(message.task_id, message.status),
         onScanRequest: (message) => this.options.onScanRequest?.(message.fast_until),
+        onDongleRequest: (message) => this.onDongleRequest(socket, message),
         onClose: (close) => this.onSocketClose(socket, close),
       },
     );
@@ -410,6 +415,26 @@ export class Link extends EventEmitter<LinkEvents> {
     if (socket !== this.socket) return;
     void this.deliver([message]).then((ok) => {
       if (ok && socket === this.socket) socket.send({ type: 'ack', cursor: this.lastCursor });
+    });
+  }
+
+  private onDongleRequest(socket: AgentSocket, message: DongleRequestMessage): void {
+    const handle = this.options.onDongleRequest;
+    const answered = handle
+      ? handle(message).catch((err): DongleResponseMessage['outcome'] => ({
+          ok: false,
+          code: 'NODE_ERROR',
+          message: err instanceof Error ? err.message.slice(0, 200) : 'the request failed',
+        }))
+      : Promise.resolve<DongleResponseMessage['outcome']>({
+          ok: false,
+          code: 'DISCOVERY_OFF',
+          message: 'this node does not bridge dongles',
+        });
+    void answered.then((outcome) => {
+      // Only on the socket the request came on: a newer socket's cloud side has no one waiting for it.
+      if (socket === this.socket)
+        socket.send({ type: 'dongle_response', request_id: message.request_id, outcome });
     });
   }
 

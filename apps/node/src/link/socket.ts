@@ -43,6 +43,7 @@ export type SocketHandlers = {
   onTask: (message: TaskMessage) => void;
   onUpdateAck: (message: Extract<CloudMessage, { type: 'update_ack' }>) => void;
   onScanRequest: (message: Extract<CloudMessage, { type: 'scan_request' }>) => void;
+  onDongleRequest: (message: Extract<CloudMessage, { type: 'dongle_request' }>) => void;
   /** Called exactly once, whatever ended the socket. */
   onClose: (close: SocketClose) => void;
 };
@@ -181,6 +182,9 @@ export class AgentSocket {
         return;
       case 'scan_request':
         if (this.welcomed) this.handlers.onScanRequest(message);
+        return;
+      case 'dongle_request':
+        if (this.welcomed) this.handlers.onDongleRequest(message);
         return;
     }
   }

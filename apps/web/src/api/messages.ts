@@ -8,6 +8,11 @@ import { ApiError, NetworkError } from './errors';
 type Details = Record<string, unknown>;
 type Sentence = string | ((details: Details) => string);
 
+/** The words the spec (002 §11.3) has the dashboard show for a dongle on hold. */
+const SECURITY_HOLD = 'Security hold — contact support.';
+const DONGLE_RESET = 'This dongle was reset and no longer knows its Canopy token. Pair it again.';
+const PAIRING_ENDED = 'Pairing mode ended. Start again.';
+
 const SENTENCES: Record<ErrorCode, Sentence> = {
   AUTH_REQUIRED: 'Please log in to continue.',
   AUTH_INVALID_CREDENTIALS: 'Wrong email or password.',
@@ -18,7 +23,12 @@ const SENTENCES: Record<ErrorCode, Sentence> = {
   CSRF_INVALID: 'Your session changed in another tab. Reload the page and try again.',
   FORBIDDEN: "You don't have permission to do that.",
   NOT_FOUND: "We couldn't find what you were looking for. It may have been removed.",
-  CONFLICT: "That can't be done right now because it conflicts with the current state.",
+  CONFLICT: (details) => {
+    // A dongle action refused because of the dongle's ownership state says which one.
+    if (details.ownership_state === 'RESET_DETECTED') return DONGLE_RESET;
+    if (details.ownership_state === 'SECURITY_HOLD') return SECURITY_HOLD;
+    return "That can't be done right now because it conflicts with the current state.";
+  },
   RATE_LIMITED: (details) => `Too many attempts. Try again ${retryAfter(details.retry_after_s)}.`,
   VALIDATION_ERROR: 'Some of the information is not valid. Check it and try again.',
   PAYLOAD_TOO_LARGE: 'That is too large to send.',
@@ -27,9 +37,16 @@ const SENTENCES: Record<ErrorCode, Sentence> = {
   INTERNAL_ERROR: 'Something went wrong on our side. Try again in a moment.',
   DONGLE_NOT_FOUND: "We couldn't find that dongle. Check that it is powered on and on the same network.",
   DONGLE_OWNED_BY_OTHER: 'This dongle is already paired with another account.',
-  PAIRING_PIN_INVALID: 'That PIN is not right. Check the PIN and try again.',
-  PAIRING_SECURITY_HOLD: 'Pairing is on hold after too many wrong PINs. Wait a while before trying again.',
-  AGENT_OFFLINE: 'The node is offline. Check that canopy-node is running and connected.',
+  PAIRING_PIN_INVALID: (details) => `That PIN doesn't match — ${triesLeft(details.attempts_left)}.`,
+  PAIRING_SECURITY_HOLD: SECURITY_HOLD,
+  PAIRING_SESSION_INVALID: PAIRING_ENDED,
+  PAIRING_IN_PROGRESS: 'That PIN is still being checked. Wait a moment, then try again.',
+  PAIRING_COOLDOWN: (details) =>
+    `The dongle is locked after wrong PINs. Try again ${retryAfter(details.retry_after_s)}.`,
+  PAIRING_REFUSED: 'The dongle turned down pairing. Start again.',
+  DONGLE_TIMEOUT: "The dongle didn't answer in time. Check that it is powered, then try again.",
+  AGENT_OFFLINE:
+    'None of your nodes can reach this dongle right now. Check that it is powered and that canopy-node is running on its network.',
   AGENT_TOKEN_INVALID: 'This node needs to be set up again with a new enrollment key.',
   AGENT_TOKEN_EXPIRED: 'The node must sign in again; it does so by itself.',
   AGENT_FINGERPRINT_MISMATCH: "This node's identity changed. Remove it and set it up again.",
@@ -60,14 +77,35 @@ export const SITUATIONS = {
   taskRejected: "The node's owner rejected this task.",
   taskTimedOut: 'The task took too long and was stopped.',
   taskFailed: 'The task failed on the node.',
+  dongleHoldWhy:
+    'Canopy stopped pairing and every action on this dongle to protect it, for example after too many wrong PINs. Only Canopy support can release it.',
+  dongleReset: DONGLE_RESET,
+  paired: 'Paired. This dongle is yours now.',
+  tooManyPins: 'Too many wrong PINs: this dongle is on security hold. Contact support.',
+  pairingEnded: PAIRING_ENDED,
+  pinIncomplete: 'Enter all 6 digits of the PIN.',
+  unpaired: 'Unpaired. Pair it again with its PIN to use it from Canopy.',
+  configRejected: 'The dongle rejected this configuration.',
+  configNotApplied: 'The dongle could not apply it.',
+  numberRange: (label: string, min: number, max: number) =>
+    `${label} must be a whole number from ${min} to ${max}.`,
+  bitrateUnknown: 'Choose one of the listed bitrates.',
+  sjwAboveTseg2: 'SJW must not be larger than TSEG2.',
+  commandTimedOut: "The dongle didn't finish this command in time.",
+  commandFailed: 'The command failed.',
 } as const;
+
+/** The sentence for an error code in a situation the client knows without a request, e.g. a disabled button. */
+export function codeSentence(code: ErrorCode, details: Details = {}): string {
+  const sentence = SENTENCES[code];
+  return typeof sentence === 'function' ? sentence(details) : sentence;
+}
 
 /** The sentence for any error thrown by the API client (or anything else). */
 export function errorMessage(error: unknown, overrides: Partial<Record<ErrorCode, string>> = {}): string {
   if (error instanceof NetworkError) return NETWORK_SENTENCE;
   if (!(error instanceof ApiError)) return SENTENCES.INTERNAL_ERROR as string;
-  const sentence = overrides[error.code] ?? SENTENCES[error.code];
-  return typeof sentence === 'function' ? sentence(error.details) : sentence;
+  return overrides[error.code] ?? codeSentence(error.code, error.details);
 }
 
 const FIELD_LABELS: Record<string, string> = {
@@ -85,6 +123,15 @@ const FIELD_LABELS: Record<string, string> = {
   'payload.timeout_ms': 'Timeout',
   'payload.path': 'Path',
   'payload.content': 'Content',
+  pin: 'PIN',
+  command: 'Command',
+  bitrate: 'Bitrate',
+  sample_point_permille: 'Sample point',
+  mode: 'Mode',
+  prescaler: 'Prescaler',
+  sjw: 'SJW',
+  tseg1: 'TSEG1',
+  tseg2: 'TSEG2',
 };
 
 /** Server texts from the shared schemas that read better as a whole sentence. */
@@ -111,6 +158,11 @@ export function fieldErrors(error: unknown): Record<string, string> {
     result[field.path] ??= fieldSentence(field);
   }
   return result;
+}
+
+function triesLeft(left: unknown): string {
+  if (typeof left !== 'number' || !Number.isInteger(left) || left < 0) return 'check it and try again';
+  return `${left} ${left === 1 ? 'try' : 'tries'} left`;
 }
 
 function retryAfter(seconds: unknown): string {

@@ -51,6 +51,13 @@ describe('ownership', () => {
     });
   });
 
+  it('says when a dongle the user sees is paired with another account', () => {
+    expect(ownership({ owned: false, ownership_state: 'CLAIMED_ACTIVE' })).toEqual({
+      label: 'Another account’s',
+      tone: 'muted',
+    });
+  });
+
   it('puts a security hold or a reset before who owns it', () => {
     expect(ownership({ owned: true, ownership_state: 'SECURITY_HOLD' }).label).toBe(
       'Security hold — contact support',

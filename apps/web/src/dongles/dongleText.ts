@@ -13,7 +13,9 @@ export function ownership(dongle: Pick<Dongle, 'owned' | 'ownership_state'>): { 
     return { label: 'Security hold — contact support', tone: 'danger' };
   }
   if (dongle.ownership_state === 'RESET_DETECTED') return { label: 'Reset detected', tone: 'waiting' };
-  return dongle.owned ? { label: 'Yours', tone: 'accent' } : { label: 'Not claimed', tone: 'muted' };
+  if (dongle.owned) return { label: 'Yours', tone: 'accent' };
+  if (dongle.ownership_state === 'CLAIMED_ACTIVE') return { label: 'Another account’s', tone: 'muted' };
+  return { label: 'Not claimed', tone: 'muted' };
 }
 
 /** The node that sees it best (the cloud lists that one first), and how many others see it too. */

@@ -44,7 +44,7 @@ export function NodeHeader({ agent, onRenamed, onRemove }: NodeHeaderProps) {
         )}
         <button
           type="button"
-          className="button button-danger-outline button-small node-remove"
+          className="button button-danger-outline button-small title-action"
           onClick={onRemove}
         >
           Remove

@@ -2,8 +2,8 @@ import type { Task, TaskStatus } from '@canopy/protocol';
 import { SITUATIONS } from '../api/messages';
 import { formatBytes } from '../ui/duration';
 import { formatDateTime } from '../ui/format';
+import { ShellResult } from '../ui/ShellResult';
 import { readFileResult, readPairs, readPong, readShellResult, readWriteResult } from './results';
-import { ShellResult } from './ShellResult';
 import { SystemInfoResult } from './SystemInfoResult';
 import { isFinal } from './taskText';
 

@@ -2,19 +2,12 @@
  * A task's result is whatever the node sent (`unknown` in the protocol). These read the shapes canopy-node
  * reports, and return null for anything else so the page can fall back to plain JSON.
  */
+import type { ShellOutput } from '../ui/ShellResult';
+
 type Json = Record<string, unknown>;
 
 const isRecord = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-export interface ShellOutput {
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
-  durationMs: number | null;
-}
 
 export function readShellResult(result: unknown): ShellOutput | null {
   if (!isRecord(result) || typeof result.stdout !== 'string' || typeof result.stderr !== 'string')

@@ -1,5 +1,6 @@
-import { type ReactNode, useEffect, useRef } from 'react';
+import type { ReactNode } from 'react';
 import { ErrorAlert } from './Alert';
+import { Dialog } from './Dialog';
 
 interface ConfirmDialogProps {
   title: string;
@@ -12,28 +13,11 @@ interface ConfirmDialogProps {
   onCancel: () => void;
 }
 
-/** A modal asking the user to confirm one action; the native <dialog> traps focus and handles Escape. */
+/** A modal asking the user to confirm one action. */
 export function ConfirmDialog(props: ConfirmDialogProps) {
   const { title, children, confirmLabel, danger, busy, error, onConfirm, onCancel } = props;
-  const ref = useRef<HTMLDialogElement>(null);
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
-  }, []);
-
   return (
-    <dialog
-      ref={ref}
-      className="dialog"
-      aria-labelledby="confirm-title"
-      onCancel={(event) => {
-        event.preventDefault();
-        if (!busy) onCancel();
-      }}
-    >
-      <h2 id="confirm-title">{title}</h2>
+    <Dialog title={title} busy={busy} onCancel={onCancel}>
       <div className="dialog-body">{children}</div>
       <ErrorAlert>{error}</ErrorAlert>
       <div className="dialog-actions">
@@ -49,6 +33,6 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
           {busy ? 'Working…' : confirmLabel}
         </button>
       </div>
-    </dialog>
+    </Dialog>
   );
 }

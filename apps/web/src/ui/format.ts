@@ -1,5 +1,6 @@
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const date = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const time = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 
 /** A timestamp in the reader's locale and time zone; the ISO text stays in the tooltip. */
 export function formatDateTime(iso: string): string {
@@ -10,6 +11,12 @@ export function formatDateTime(iso: string): string {
 export function formatDate(iso: string): string {
   const value = new Date(iso);
   return Number.isNaN(value.getTime()) ? iso : date.format(value);
+}
+
+/** The time of day only, e.g. "15:31:10", for something that just happened. */
+export function formatTime(iso: string): string {
+  const value = new Date(iso);
+  return Number.isNaN(value.getTime()) ? iso : time.format(value);
 }
 
 /** Details objects as one line of JSON with spaces to wrap at, or a dash when there are none. */

@@ -1,10 +1,19 @@
-import type { ShellOutput } from './results';
+/** What a command run on a node or a dongle printed, and how it ended. */
+export interface ShellOutput {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  durationMs: number | null;
+}
 
 function exitText(output: ShellOutput): string {
   if (output.exitCode !== null) return String(output.exitCode);
   return output.signal ? `ended by ${output.signal}` : 'unknown';
 }
 
+/** Exit code, stdout and (marked) stderr in monospace, and whether the output was cut. */
 export function ShellResult({ output }: { output: ShellOutput }) {
   return (
     <div className="result">
