@@ -309,7 +309,10 @@ describe.each(await backends())('pairing through a node and the simulator, cloud
 
   it('holds a dongle after more than 10 pairing starts in an hour; then even its owner cannot unpair it', async () => {
     const first = await startPairing(alice, 0);
-    const paired = await submit(alice, 0, { pairing_session_id: first.body.pairing_session_id, pin: await pinOf(0) });
+    const paired = await submit(alice, 0, {
+      pairing_session_id: first.body.pairing_session_id,
+      pin: await pinOf(0),
+    });
     expect(paired.status).toBe(200);
     // Two starts so far this hour (the first test's and this one); eight more are allowed.
     for (let i = 3; i <= 10; i++) expect((await startPairing(alice, 0)).status).toBe(200);
