@@ -139,7 +139,7 @@ export function createApp(deps: AppDeps) {
   api.use('/auth', authRoutes(accounts, sessions, config.publicUrl, config.sessionTtlMs));
   api.use('/agents', agentRoutes(db, agents, now));
   api.use('/dongles', dongleRoutes(dongles, pairing, dongleConsole));
-  api.use('/admin', adminDongleRoutes(pairing));
+  api.use('/admin', adminDongleRoutes(dongles, pairing));
   api.use('/admin', adminRoutes(db, accounts));
   api.use(unknownRoute);
   app.use('/api/v1', api);

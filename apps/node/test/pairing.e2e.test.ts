@@ -186,9 +186,13 @@ describe.each(await backends())('pairing through a node and the simulator, cloud
 
     expect((await alice.post(`/api/v1/dongles/${ids.get(device(1))}/unpair`)).status).toBe(404); // not hers
     expect((await alice.post(`/api/v1/admin/dongles/${ids.get(device(1))}/force-unpair`)).status).toBe(403);
+    const held = (await admin.get('/api/v1/admin/dongles?state=SECURITY_HOLD')).body.dongles as Json[];
+    expect(held.map((d) => d.device_id)).toEqual([device(1)]);
+    expect((await alice.get('/api/v1/admin/dongles')).status).toBe(403);
     expect((await admin.post(`/api/v1/admin/dongles/${ids.get(device(1))}/force-unpair`)).status).toBe(204);
     expect((await dongle(alice, 1)).dongle.ownership_state).toBe('UNCLAIMED');
     expect((await audit('dongle.force_unpaired'))[0].details).toMatchObject({ hold_cleared: true });
+    expect((await audit('dongle.security_hold_cleared'))[0]).toMatchObject({ target_id: ids.get(device(1)) });
   });
 
   it('lets the first of two concurrent correct submits win and tells the second why', async () => {
@@ -301,6 +305,11 @@ describe.each(await backends())('pairing through a node and the simulator, cloud
     const id = ids.get(device(0));
     expect((await alice.post(`/api/v1/dongles/${id}/unpair`)).status).toBe(204);
     expect((await dongle(alice, 0)).dongle).toMatchObject({ owned: false, ownership_state: 'UNCLAIMED' });
+    const mine = (await admin.get(`/api/v1/admin/dongles?q=alice@`)).body.dongles as Json[];
+    // Still hers: the dongle whose reset was detected (it keeps its owner until paired again or unpaired).
+    expect(mine.map((d) => [d.device_id, d.owner_email, d.ownership_state])).toEqual([
+      [device(2), 'alice@example.com', 'RESET_DETECTED'],
+    ]);
     expect((await audit('dongle.unpaired'))[0].details).toMatchObject({
       before: { owner_user_id: aliceId, ownership_state: 'CLAIMED_ACTIVE' },
       after: { owner_user_id: null, ownership_state: 'UNCLAIMED' },

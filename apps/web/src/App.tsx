@@ -1,4 +1,5 @@
 import { Navigate, Route, Routes } from 'react-router';
+import { AdminDonglesPage } from './admin/AdminDonglesPage';
 import { AuditLogPage } from './admin/AuditLogPage';
 import { RequireAdmin } from './admin/RequireAdmin';
 import { UsersPage } from './admin/UsersPage';
@@ -37,6 +38,7 @@ export function App() {
           <Route path="admin" element={<RequireAdmin />}>
             <Route index element={<Navigate to="/admin/users" replace />} />
             <Route path="users" element={<UsersPage />} />
+            <Route path="dongles" element={<AdminDonglesPage />} />
             <Route path="audit-log" element={<AuditLogPage />} />
           </Route>
           <Route path="*" element={<NotFoundPage />} />

@@ -288,3 +288,26 @@ export const Command = z.object({
 export type Command = z.infer<typeof Command>;
 export const CommandResponse = z.object({ command_id: z.uuid(), status: CommandStatus });
 export const CommandsResponse = z.object({ commands: z.array(Command) });
+
+// ---- admin (super_admin) ----
+
+export const AdminDonglesQuery = z.object({
+  state: OwnershipState.optional(),
+  /** Part of a device id or of the owner's email. */
+  q: z.string().trim().max(200).optional(),
+});
+export type AdminDonglesQuery = z.infer<typeof AdminDonglesQuery>;
+
+export const AdminDongle = z.object({
+  id: z.uuid(),
+  device_id: DeviceId,
+  ownership_state: OwnershipState,
+  owner_user_id: z.uuid().nullable(),
+  owner_email: z.string().nullable(),
+  fw_build: z.string().nullable(),
+  last_seen_at: z.string().nullable(),
+  updated_at: z.string(),
+});
+export type AdminDongle = z.infer<typeof AdminDongle>;
+export const AdminDonglesResponse = z.object({ dongles: z.array(AdminDongle) });
+export type AdminDonglesResponse = z.infer<typeof AdminDonglesResponse>;

@@ -12,6 +12,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Accounts } from '../accounts/accounts';
 import type { Db } from '../db/client';
+import { escapeLike } from '../db/like';
 import { auditLogs, users } from '../db/schema';
 import { decodeCursor, encodeCursor, type Position } from '../http/cursor';
 import { notFound } from '../http/errors';
@@ -39,8 +40,6 @@ function before(createdAt: AnyPgColumn, id: AnyPgColumn, p: Position | undefined
     ? sql`(${createdAt}, ${id}) < (${p.createdAt.toISOString()}::timestamptz, ${p.id}::uuid)`
     : undefined;
 }
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** /api/v1/admin: super_admin only (spec 002 §8.4, §17.3 Admin). */
 export function adminRoutes(db: Db, accounts: Accounts) {

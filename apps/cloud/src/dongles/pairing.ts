@@ -199,6 +199,18 @@ export class Pairing {
           ...(row.ownershipState === 'SECURITY_HOLD' ? { hold_cleared: true } : {}),
         },
       });
+      if (row.ownershipState === 'SECURITY_HOLD') {
+        await writeAudit(tx, actor, {
+          action: 'dongle.security_hold_cleared',
+          targetType: 'dongle',
+          targetId: row.id,
+          details: {
+            device_id: row.deviceId,
+            before: { ownership_state: 'SECURITY_HOLD' },
+            after: { ownership_state: 'UNCLAIMED' },
+          },
+        });
+      }
     });
   }
 

@@ -1,4 +1,6 @@
 import {
+  AdminDonglesQuery,
+  AdminDonglesResponse,
   CanConfigRequest,
   CommandRequest,
   CommandResponse,
@@ -117,10 +119,17 @@ export function dongleReportRoute(
   return router;
 }
 
-/** POST /api/v1/admin/dongles/:id/force-unpair (super_admin): also the way out of SECURITY_HOLD. */
-export function adminDongleRoutes(pairing: Pairing) {
+/**
+ * /api/v1/admin/dongles (super_admin): every dongle, filtered by state or by device id / owner email; and
+ * POST …/:id/force-unpair, also the way out of SECURITY_HOLD.
+ */
+export function adminDongleRoutes(service: DongleService, pairing: Pairing) {
   const router = Router();
   router.use('/dongles', requireSuperAdmin);
+  router.get('/dongles', async (req, res) => {
+    const query = parse(AdminDonglesQuery, req.query);
+    res.json(AdminDonglesResponse.parse({ dongles: await service.adminList(query) }));
+  });
   router.post('/dongles/:id/force-unpair', async (req, res) => {
     const { id } = parse(IdParam, req.params);
     await pairing.unpair(userOf(req).id, id, auditActor(req), true);

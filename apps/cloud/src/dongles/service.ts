@@ -1,7 +1,15 @@
-import type { Dongle, DongleReport, DongleSighting, PairingState } from '@canopy/protocol';
-import { and, eq, inArray, isNull, notInArray, or, sql } from 'drizzle-orm';
+import type {
+  AdminDongle,
+  AdminDonglesQuery,
+  Dongle,
+  DongleReport,
+  DongleSighting,
+  PairingState,
+} from '@canopy/protocol';
+import { and, desc, eq, ilike, inArray, isNull, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { agents, dongleSightings, dongles } from '../db/schema';
+import { escapeLike } from '../db/like';
+import { agents, dongleSightings, dongles, users } from '../db/schema';
 import type { StreamEngine } from '../engine';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../log';
@@ -177,6 +185,33 @@ export class DongleService {
     const [row] = await this.deps.db.select().from(dongles).where(eq(dongles.id, id)).limit(1);
     if (!row) throw new ApiError(404, 'DONGLE_NOT_FOUND', 'Dongle not found');
     return { dongle, row, agentId: via.agent_id };
+  }
+
+  /** Every dongle for a super_admin, newest change first (at most 200). */
+  async adminList(query: AdminDonglesQuery): Promise<AdminDongle[]> {
+    const pattern = query.q ? `%${escapeLike(query.q)}%` : undefined;
+    const rows = await this.deps.db
+      .select({ dongle: dongles, ownerEmail: users.email })
+      .from(dongles)
+      .leftJoin(users, eq(users.id, dongles.ownerUserId))
+      .where(
+        and(
+          query.state ? eq(dongles.ownershipState, query.state) : undefined,
+          pattern ? or(ilike(dongles.deviceId, pattern), ilike(users.email, pattern)) : undefined,
+        ),
+      )
+      .orderBy(desc(dongles.updatedAt))
+      .limit(200);
+    return rows.map(({ dongle: d, ownerEmail }) => ({
+      id: d.id,
+      device_id: d.deviceId,
+      ownership_state: d.ownershipState,
+      owner_user_id: d.ownerUserId,
+      owner_email: ownerEmail,
+      fw_build: d.fwBuild,
+      last_seen_at: d.lastSeenAt?.toISOString() ?? null,
+      updated_at: d.updatedAt.toISOString(),
+    }));
   }
 
   async get(userId: string, id: string): Promise<Dongle> {

@@ -1,4 +1,5 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { type AuditFilter, adminApi } from '../api/admin';
 import { ErrorAlert } from '../ui/Alert';
 import { usePageTitle } from '../ui/usePageTitle';
@@ -7,11 +8,21 @@ import { LoadMore } from './LoadMore';
 import { useCursorList } from './useCursorList';
 
 const EMPTY = { action: '', actor: '', target: '' };
+const KEYS = ['action', 'actor', 'target'] as const;
 
+/** The filter lives in the address (?action=…&actor=…&target=…), so another page can link to a filtered log. */
 export function AuditLogPage() {
   usePageTitle('Audit log');
+  const [params, setParams] = useSearchParams();
+  const filter = useMemo<AuditFilter>(
+    () => Object.fromEntries(KEYS.map((key) => [key, params.get(key)?.trim() || undefined])),
+    [params],
+  );
   const [draft, setDraft] = useState(EMPTY);
-  const [filter, setFilter] = useState<AuditFilter>({});
+  // The fields show the filter in force, also when a link or the back button changes it.
+  useEffect(() => {
+    setDraft({ action: filter.action ?? '', actor: filter.actor ?? '', target: filter.target ?? '' });
+  }, [filter]);
 
   const list = useCursorList(async (cursor, signal) => {
     const page = await adminApi.auditLogs(filter, cursor, signal);
@@ -20,16 +31,17 @@ export function AuditLogPage() {
 
   function apply(event: FormEvent) {
     event.preventDefault();
-    setFilter({
-      action: draft.action.trim() || undefined,
-      actor: draft.actor.trim() || undefined,
-      target: draft.target.trim() || undefined,
-    });
+    const next = new URLSearchParams();
+    for (const key of KEYS) {
+      const value = draft[key].trim();
+      if (value) next.set(key, value);
+    }
+    setParams(next);
   }
 
   function clear() {
     setDraft(EMPTY);
-    setFilter({});
+    setParams({});
   }
 
   const filtered = Boolean(filter.action || filter.actor || filter.target);

@@ -70,6 +70,7 @@ export const SITUATIONS = {
   copyFailed: "Couldn't copy automatically. The text is selected: press Ctrl+C (⌘C on a Mac) to copy it.",
   nodeNotFound: "This node doesn't exist or was removed.",
   dongleNotFound: "This dongle isn't yours, and none of your nodes sees it now.",
+  adminDongleGone: 'Canopy has no record of this dongle any more. Reload the page.',
   nameMissing: 'Enter a name for the node.',
   commandMissing: 'Enter the command to run.',
   pathMissing: 'Enter the path of a file on the node.',

@@ -10,6 +10,7 @@ const SECTIONS = [
 
 const ADMIN_SECTIONS = [
   { to: '/admin/users', label: 'Users' },
+  { to: '/admin/dongles', label: 'All dongles' },
   { to: '/admin/audit-log', label: 'Audit log' },
 ];
 
