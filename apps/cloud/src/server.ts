@@ -11,6 +11,7 @@ import type { Config } from './config';
 import { redactUrl } from './config';
 import { startControlSocket } from './control/socket';
 import { type Database, openDatabase } from './db/client';
+import { sweepDongleWork } from './dongles/sweep';
 import { openEngine, type StreamEngine } from './engine';
 import { assertKeysForStoredTokens } from './keys/check';
 import { rotateKeysCommand } from './keys/control';
@@ -130,6 +131,17 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
 
     // Closers run in reverse: live node connections close (1001) before the HTTP server stops.
     closers.push(() => gateway.close());
+
+    const dongleSweeper = setInterval(() => {
+      sweepDongleWork(database.db, now())
+        .then((swept) => {
+          if (swept.commands > 0)
+            log.warn({ commands: swept.commands }, 'commands without an answer ended as errors');
+        })
+        .catch((err) => log.warn({ err }, 'dongle sweep failed'));
+    }, 60_000);
+    dongleSweeper.unref();
+    closers.push(() => clearInterval(dongleSweeper));
 
     const sweeper = setInterval(() => {
       sessions.sweep().catch((err) => log.warn({ err }, 'session sweep failed'));

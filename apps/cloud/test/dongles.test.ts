@@ -1,7 +1,8 @@
 import type { SeenDongle } from '@canopy/protocol';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dongleSightings, dongles } from '../src/db/schema';
+import { commands, dongleSightings, dongles, pairingSessions } from '../src/db/schema';
+import { sweepDongleWork } from '../src/dongles/sweep';
 import { backends } from './backends';
 import { Client, type Json, startTestCloud, type TestCloud } from './harness';
 import { type RawNode, registerNode } from './raw-node';
@@ -210,6 +211,78 @@ describe.each(await backends())('dongles on $name', (backend) => {
     expect(Date.now() - began).toBeLessThan(5000);
     expect(answer.status).toBe(200);
     expect(Date.parse(answer.body.fast_scan_until)).toBeGreaterThan(Date.now());
+  });
+
+  it('sweeps commands that never got an answer and pairings past their time, and nothing else', async () => {
+    const db = cloud.database.db;
+    const userId = (await alice.get('/api/v1/auth/me')).body.user.id as string;
+    const [found] = await db.select().from(dongles).where(eq(dongles.deviceId, '0011223344556677'));
+    if (!found) throw new Error('the dongle of the first test is missing');
+    const dongleId = found.id;
+    const now = new Date();
+    const ago = (ms: number) => new Date(now.getTime() - ms);
+    const rows = await db
+      .insert(commands)
+      .values([
+        {
+          dongleId,
+          userId,
+          command: 'help',
+          timeoutMs: 5000,
+          status: 'running',
+          createdAt: ago(600_000),
+        },
+        {
+          dongleId,
+          userId,
+          command: 'help',
+          timeoutMs: 5000,
+          status: 'queued',
+          createdAt: ago(66_000),
+        },
+        {
+          dongleId,
+          userId,
+          command: 'help',
+          timeoutMs: 15_000,
+          status: 'running',
+          createdAt: ago(70_000),
+        },
+        {
+          dongleId,
+          userId,
+          command: 'help',
+          timeoutMs: 5000,
+          status: 'done',
+          createdAt: ago(600_000),
+        },
+      ])
+      .returning();
+    const sessions = await db
+      .insert(pairingSessions)
+      .values([
+        {
+          dongleId,
+          userId,
+          agentId: aliceNode.agentId,
+          state: 'submitting',
+          expiresAt: ago(1000),
+        },
+        {
+          dongleId,
+          userId,
+          agentId: aliceNode.agentId,
+          state: 'open',
+          expiresAt: new Date(now.getTime() + 60_000),
+        },
+      ])
+      .returning();
+    expect(await sweepDongleWork(db, now)).toEqual({ commands: 2, pairings: 1 });
+    const after = await db.select().from(commands);
+    const status = (id: string) => after.find((c) => c.id === id)?.status;
+    expect(rows.map((r) => status(r.id))).toEqual(['error', 'error', 'running', 'done']);
+    const states = await db.select().from(pairingSessions);
+    expect(sessions.map((x) => states.find((y) => y.id === x.id)?.state)).toEqual(['expired', 'open']);
   });
 
   it('enforces one row per device_id and the ownership rules in the database itself', async () => {
