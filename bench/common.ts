@@ -583,3 +583,39 @@ export class DashboardClient {
     return { status: res.status, json };
   }
 }
+
+export const NODE_BIN = path.join(REPO_ROOT, 'apps/node/bin/canopy-node.js');
+
+/** A canopy-node process of a benchmark. */
+export type Child = { child: ChildProcess; output: Tail; exited: Promise<number | null> };
+
+/** Runs the built canopy-node CLI (`args`), output kept, `stdin` written and closed. */
+export function spawnNode(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Child {
+  const child = spawn(process.execPath, [NODE_BIN, ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const output = new Tail();
+  child.stdout?.on('data', (d: Buffer) => output.push(d));
+  child.stderr?.on('data', (d: Buffer) => output.push(d));
+  child.stdin?.end(stdin ?? '');
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', (err) => {
+      output.push(`spawn error: ${err.message}\n`);
+      resolve(null);
+    });
+  });
+  return { child, output, exited };
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+export async function stopChild(c: Child, graceMs = 10_000): Promise<number | null> {
+  if (c.child.exitCode !== null || c.child.signalCode !== null) return c.child.exitCode;
+  c.child.kill('SIGTERM');
+  const timer = setTimeout(() => c.child.kill('SIGKILL'), graceMs);
+  const code = await c.exited;
+  clearTimeout(timer);
+  return code;
+}

@@ -1,5 +1,5 @@
 // N simulated nodes against a real canopy-cloud process: `node --import tsx bench/nodes.ts --help`.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { PROBE_INTERVAL_MS, PROBE_WINDOW_MS, ReturnProbe } from '../apps/node/sr
 import { ATTEMPT_HEADER, attemptStamp, FINGERPRINT_HEADER } from '../packages/protocol/src/agents';
 import {
   assertLoopback,
+  type Child,
   type Cleanup,
   clockTicksPerSecond,
   cloudEnv,
@@ -26,16 +27,18 @@ import {
   freePort,
   Inspector,
   intOption,
+  NODE_BIN,
   openFilesLimit,
   percentile,
   printMachine,
-  REPO_ROOT,
   round1,
   rssKiB,
   runBenchmark,
   type Server,
   sleep,
+  spawnNode,
   spawnServer,
+  stopChild,
   stopServer,
   Tail,
   waitHealthy,
@@ -76,7 +79,6 @@ const STABLE_MS = 15_000;
 /** Everything stops after this long, whatever happens (the default run takes about 4 minutes). */
 const OVERALL_LIMIT_MS = 25 * 60_000;
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-const NODE_BIN = path.join(REPO_ROOT, 'apps/node/bin/canopy-node.js');
 const GOALS = { kibPerNode: 20, stormS: 70, daemonMiB: 60 };
 
 type Options = {
@@ -668,37 +670,6 @@ async function redisPrefix(cleanup: Cleanup) {
 
 // ---------------------------------------------------------------------------------------------------------
 // One real canopy-node daemon
-
-type Child = { child: ChildProcess; output: Tail; exited: Promise<number | null> };
-
-function spawnNode(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Child {
-  const child = spawn(process.execPath, [NODE_BIN, ...args], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const output = new Tail();
-  child.stdout?.on('data', (d: Buffer) => output.push(d));
-  child.stderr?.on('data', (d: Buffer) => output.push(d));
-  child.stdin?.end(stdin ?? '');
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.once('error', (err) => {
-      output.push(`spawn error: ${err.message}\n`);
-      resolve(null);
-    });
-  });
-  return { child, output, exited };
-}
-
-async function stopChild(c: Child, graceMs = 10_000): Promise<number | null> {
-  if (c.child.exitCode !== null || c.child.signalCode !== null) return c.child.exitCode;
-  c.child.kill('SIGTERM');
-  const timer = setTimeout(() => c.child.kill('SIGKILL'), graceMs);
-  const code = await c.exited;
-  clearTimeout(timer);
-  return code;
-}
 
 async function measureDaemon(
   cloudUrl: string,

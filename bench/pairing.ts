@@ -1,5 +1,4 @@
 // Pairing latency through a real node and the simulator: `node --import tsx bench/pairing.ts --help`.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,11 +15,12 @@ import {
   intOption,
   percentile,
   printMachine,
-  REPO_ROOT,
   round1,
   runBenchmark,
   sleep,
+  spawnNode,
   spawnServer,
+  stopChild,
   stopServer,
   waitHealthy,
 } from './common';
@@ -60,25 +60,6 @@ function parseOptions(argv: string[]): Options | undefined {
     dongles: intOption(values.dongles, 'dongles', 5, 64),
     backend,
   };
-}
-
-const NODE_BIN = path.join(REPO_ROOT, 'apps/node/bin/canopy-node.js');
-
-function spawnNode(args: string[], env: NodeJS.ProcessEnv, stdin?: string) {
-  const child: ChildProcess = spawn(process.execPath, [NODE_BIN, ...args], {
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += d;
-  });
-  child.stderr?.on('data', (d) => {
-    output += d;
-  });
-  child.stdin?.end(stdin ?? '');
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
 }
 
 async function run(options: Options, cleanup: Cleanup) {
@@ -128,7 +109,7 @@ async function run(options: Options, cleanup: Cleanup) {
     CANOPY_DISCOVERY_PORT: String(discoveryPort),
   };
   const setup = spawnNode(['setup', '-', '--cloud', server.url], nodeEnv, `${secret}\n`);
-  if ((await setup.exited) !== 0) throw new Error(`canopy-node setup failed:\n${setup.output()}`);
+  if ((await setup.exited) !== 0) throw new Error(`canopy-node setup failed:\n${setup.output}`);
   const configFile = path.join(root, 'node-home', 'config.json');
   const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
   config.healthPort = 0;
@@ -136,10 +117,7 @@ async function run(options: Options, cleanup: Cleanup) {
   const daemon = spawnNode(['daemon'], nodeEnv);
   cleanup.push({
     what: 'stop the canopy-node daemon',
-    run: async () => {
-      daemon.child.kill('SIGTERM');
-      await daemon.exited;
-    },
+    run: async () => void (await stopChild(daemon)),
   });
 
   const sim = await startSim([

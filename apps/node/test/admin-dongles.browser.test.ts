@@ -1,14 +1,15 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimProcess, startSim } from '../../../tools/dongle-sim/test/harness';
+import type { SimProcess } from '../../../tools/dongle-sim/test/harness';
 import { haveChromium, launchChromium } from '../../cloud/test/chromium';
 import { Client, type Json } from '../../cloud/test/harness';
 import { run as cloudRun, serve } from '../../cloud/test/process';
-import { freePort, run, start, tempDirs, waitFor } from './cli-process';
+import { freePort, type start, tempDirs, waitFor } from './cli-process';
+import { discoveryEnv, pinOf as simPin, startDongles, startLoopbackNode, wrongPin } from './dongle-rig';
 
 // The admin list of all dongles in Chromium (spec 002 §8.4, §11.3). The states are reached for real through
 // canopy-cloud → WS → canopy-node (discovery on `lo` only) → REMP → canopy-dongle-sim: a hold after 5 wrong
@@ -31,22 +32,15 @@ describe.runIf(chromiumHere)('the admin dongles page in the dashboard', () => {
   let sim: SimProcess | undefined;
   let alice: Client;
   /** device id → the cloud's dongle id */
-  const ids = new Map<string, string>();
-  const nodeEnv = {
-    CANOPY_NODE_HOME: dirs.home,
-    HOME: dirs.userHome,
-    CANOPY_DISCOVERY: 'on',
-    CANOPY_DISCOVERY_INTERFACES: 'lo',
-    CANOPY_DISCOVERY_PORT: String(discoveryPort),
-  };
+  let ids = new Map<string, string>();
+  const nodeEnv = discoveryEnv(dirs, discoveryPort);
   const device = (i: number) => sim?.dongles[i]?.deviceId as string;
   const dongleId = (i: number) => ids.get(device(i)) as string;
   /** The PIN dongle i shows, read from the simulator's control interface as a user reads it off the dongle. */
-  const pinOf = async (i: number) => {
+  const pinOf = (i: number) => {
     if (!sim) throw new Error('the simulator is not running');
-    return ((await sim.api('GET', `/dongles/${device(i)}`)).body as { pairing: { pin: string } }).pairing.pin;
+    return simPin(sim, device(i));
   };
-  const wrongPin = (pin: string) => String((Number(pin) + 1) % 1_000_000).padStart(6, '0');
   const startPairing = (i: number) =>
     alice.post(`/api/v1/dongles/${dongleId(i)}/pairing-mode`, { action: 'start' });
   const submit = (i: number, body: Json) => alice.post(`/api/v1/dongles/${dongleId(i)}/pairing-submit`, body);
@@ -79,45 +73,8 @@ describe.runIf(chromiumHere)('the admin dongles page in the dashboard', () => {
     alice = new Client(server.url);
     await alice.signup(OWNER, PASSWORD);
 
-    const key = (await alice.post('/api/v1/agents/enrollment-keys', {})).body.secret as string;
-    const setup = await run(
-      ['setup', '-', '--cloud', server.url, '--name', 'garage-pc'],
-      nodeEnv,
-      `${key}\n`,
-    );
-    expect(setup.code, setup.stderr).toBe(0);
-    const healthPort = await freePort();
-    const configFile = path.join(dirs.home, 'config.json');
-    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-    fs.writeFileSync(configFile, JSON.stringify({ ...config, healthPort }, null, 2), { mode: 0o600 });
-    node = start(['daemon'], nodeEnv);
-    await waitFor(
-      'the node to connect',
-      async () =>
-        (await fetch(`http://127.0.0.1:${healthPort}/health`).catch(() => undefined))?.status === 200 ||
-        undefined,
-      20_000,
-    );
-    sim = await startSim([
-      '--count',
-      '5',
-      '--discovery-port',
-      String(discoveryPort),
-      '--remp-port-base',
-      '0',
-      '--seed',
-      randomBytes(4).toString('hex'),
-    ]);
-    await alice.post('/api/v1/dongles/scan');
-    const list = await waitFor(
-      'the 5 dongles',
-      async () => {
-        const all = (await alice.get('/api/v1/dongles')).body.dongles as Json[];
-        return all.filter((d) => d.online).length === 5 ? all : undefined;
-      },
-      15_000,
-    );
-    for (const d of list) ids.set(d.device_id, d.id);
+    ({ node } = await startLoopbackNode({ cloudUrl: server.url, owner: alice, env: nodeEnv, dirs }));
+    ({ sim, ids } = await startDongles({ owner: alice, discoveryPort, count: 5 }));
 
     // Dongles 0, 3 and 4 are Alice's; 2 stays unclaimed.
     for (const i of [0, 3, 4]) await pair(i);

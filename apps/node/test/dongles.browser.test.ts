@@ -8,7 +8,8 @@ import { type SimProcess as RunningSim, startSim } from '../../../tools/dongle-s
 import { haveChromium, launchChromium } from '../../cloud/test/chromium';
 import { Client } from '../../cloud/test/harness';
 import { serve } from '../../cloud/test/process';
-import { freePort, run, start, tempDirs, waitFor } from './cli-process';
+import { freePort, type start, tempDirs } from './cli-process';
+import { discoveryEnv, startLoopbackNode } from './dongle-rig';
 
 // The Dongles page in Chromium, fed by the real chain: canopy-dongle-sim → canopy-node (discovery on `lo`
 // only) → canopy-cloud → the dashboard. Goal (issue 5): a dongle shows within 5 s of the simulator starting.
@@ -24,15 +25,7 @@ describe.runIf(chromiumHere)('the Dongles page with a simulated dongle', () => {
   let browser: Browser;
   let node: ReturnType<typeof start> | undefined;
   let sim: RunningSim | undefined;
-  let healthPort: number;
-  const nodeEnv = {
-    CANOPY_NODE_HOME: dirs.home,
-    HOME: dirs.userHome,
-    CANOPY_DISCOVERY: 'on',
-    CANOPY_DISCOVERY_INTERFACES: 'lo',
-    CANOPY_DISCOVERY_PORT: String(discoveryPort),
-    BRIDGE_AGENT_DEBUG_DISCOVERY: '1',
-  };
+  const nodeEnv = { ...discoveryEnv(dirs, discoveryPort), BRIDGE_AGENT_DEBUG_DISCOVERY: '1' };
 
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -44,26 +37,7 @@ describe.runIf(chromiumHere)('the Dongles page with a simulated dongle', () => {
     });
     const owner = new Client(server.url);
     await owner.signup(USER, PASSWORD);
-    const key = (await owner.post('/api/v1/agents/enrollment-keys', {})).body.secret as string;
-    const setup = await run(
-      ['setup', '-', '--cloud', server.url, '--name', 'garage-pc'],
-      nodeEnv,
-      `${key}\n`,
-    );
-    expect(setup.code, setup.stderr).toBe(0);
-    healthPort = await freePort();
-    const configFile = path.join(dirs.home, 'config.json');
-    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-    fs.writeFileSync(configFile, JSON.stringify({ ...config, healthPort }, null, 2), { mode: 0o600 });
-    node = start(['daemon'], nodeEnv);
-    await waitFor(
-      'the node to connect',
-      async () => {
-        const health = await fetch(`http://127.0.0.1:${healthPort}/health`).catch(() => undefined);
-        return health?.status === 200 || undefined;
-      },
-      20_000,
-    );
+    ({ node } = await startLoopbackNode({ cloudUrl: server.url, owner, env: nodeEnv, dirs }));
     browser = await launchChromium();
   });
 

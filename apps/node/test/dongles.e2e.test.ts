@@ -9,6 +9,7 @@ import { backends } from '../../cloud/test/backends';
 import { Client, type Json } from '../../cloud/test/harness';
 import { serve } from '../../cloud/test/process';
 import { freePort, run, start, tempDirs, waitFor } from './cli-process';
+import { discoveryEnv, startLoopbackNode } from './dongle-rig';
 
 // canopy-dongle-sim (real process, real UDP) → canopy-node (built, a real process) → canopy-cloud (built).
 // Discovery runs on loopback (`lo`, broadcast 127.255.255.255) and on a veth into a network namespace this test
@@ -43,11 +44,7 @@ describe.each(await backends())('dongles on the LAN, cloud on $name', (backend) 
   let node: ReturnType<typeof start> | undefined;
   let sim: RunningSim | undefined;
   const nodeEnv = (interfaces: string) => ({
-    CANOPY_NODE_HOME: dirs.home,
-    HOME: dirs.userHome,
-    CANOPY_DISCOVERY: 'on',
-    CANOPY_DISCOVERY_INTERFACES: interfaces,
-    CANOPY_DISCOVERY_PORT: String(discoveryPort),
+    ...discoveryEnv(dirs, discoveryPort, interfaces),
     BRIDGE_AGENT_DEBUG_DISCOVERY: '1',
   });
 
@@ -96,16 +93,12 @@ describe.each(await backends())('dongles on the LAN, cloud on $name', (backend) 
     cloud = await serve(cloudEnv);
     owner = new Client(cloud.url);
     await owner.signup('owner@example.com');
-    const key = (await owner.post('/api/v1/agents/enrollment-keys', {})).body.secret as string;
-    const setup = await run(['setup', '-', '--cloud', cloud.url], nodeEnv('lo'), `${key}\n`);
-    expect(setup.code, setup.stderr).toBe(0);
-    healthPort = await freePort();
-    const configFile = path.join(dirs.home, 'config.json');
-    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-    config.healthPort = healthPort;
-    fs.writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
-    agentId = config.nodeId;
-    await startNode('lo');
+    ({ node, healthPort, agentId } = await startLoopbackNode({
+      cloudUrl: cloud.url,
+      owner,
+      env: nodeEnv('lo'),
+      dirs,
+    }));
   });
 
   afterAll(async () => {

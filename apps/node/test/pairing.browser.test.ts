@@ -1,14 +1,15 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimProcess, startSim } from '../../../tools/dongle-sim/test/harness';
+import type { SimProcess } from '../../../tools/dongle-sim/test/harness';
 import { haveChromium, launchChromium } from '../../cloud/test/chromium';
 import { Client, type Json } from '../../cloud/test/harness';
 import { serve } from '../../cloud/test/process';
-import { freePort, run, start, tempDirs, waitFor } from './cli-process';
+import { freePort, type start, tempDirs } from './cli-process';
+import { discoveryEnv, startDongles, startLoopbackNode, wrongPin } from './dongle-rig';
 
 // The dongle page's owner actions in Chromium, against the real chain: the dashboard → canopy-cloud → WS →
 // canopy-node (discovery on `lo` only) → REMP over UDP → canopy-dongle-sim. The PIN is read from the
@@ -27,14 +28,8 @@ describe.runIf(chromiumHere)('pairing and owning a simulated dongle in the dashb
   let sim: SimProcess | undefined;
   let page: Page;
   /** device id → the cloud's dongle id */
-  const ids = new Map<string, string>();
-  const nodeEnv = {
-    CANOPY_NODE_HOME: dirs.home,
-    HOME: dirs.userHome,
-    CANOPY_DISCOVERY: 'on',
-    CANOPY_DISCOVERY_INTERFACES: 'lo',
-    CANOPY_DISCOVERY_PORT: String(discoveryPort),
-  };
+  let ids = new Map<string, string>();
+  const nodeEnv = discoveryEnv(dirs, discoveryPort);
   const device = (i: number) => sim?.dongles[i]?.deviceId as string;
   /** What the simulator's control interface says about dongle i. */
   const simState = async (i: number): Promise<Json> => {
@@ -42,7 +37,6 @@ describe.runIf(chromiumHere)('pairing and owning a simulated dongle in the dashb
     return (await sim.api<Json>('GET', `/dongles/${device(i)}`)).body;
   };
   const pinOf = async (i: number) => (await simState(i)).pairing.pin as string;
-  const wrongPin = (pin: string) => String((Number(pin) + 1) % 1_000_000).padStart(6, '0');
 
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -75,45 +69,8 @@ describe.runIf(chromiumHere)('pairing and owning a simulated dongle in the dashb
   async function nodeAndDongles() {
     const owner = new Client(server.url);
     expect((await owner.login(USER, PASSWORD)).status).toBe(200);
-    const key = (await owner.post('/api/v1/agents/enrollment-keys', {})).body.secret as string;
-    const setup = await run(
-      ['setup', '-', '--cloud', server.url, '--name', 'garage-pc'],
-      nodeEnv,
-      `${key}\n`,
-    );
-    expect(setup.code, setup.stderr).toBe(0);
-    const healthPort = await freePort();
-    const configFile = path.join(dirs.home, 'config.json');
-    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-    fs.writeFileSync(configFile, JSON.stringify({ ...config, healthPort }, null, 2), { mode: 0o600 });
-    node = start(['daemon'], nodeEnv);
-    await waitFor(
-      'the node to connect',
-      async () =>
-        (await fetch(`http://127.0.0.1:${healthPort}/health`).catch(() => undefined))?.status === 200 ||
-        undefined,
-      20_000,
-    );
-    sim = await startSim([
-      '--count',
-      '2',
-      '--discovery-port',
-      String(discoveryPort),
-      '--remp-port-base',
-      '0',
-      '--seed',
-      randomBytes(4).toString('hex'),
-    ]);
-    await owner.post('/api/v1/dongles/scan');
-    const list = await waitFor(
-      'the 2 dongles',
-      async () => {
-        const all = (await owner.get('/api/v1/dongles')).body.dongles as Json[];
-        return all.filter((d) => d.online).length === 2 ? all : undefined;
-      },
-      15_000,
-    );
-    for (const d of list) ids.set(d.device_id, d.id);
+    ({ node } = await startLoopbackNode({ cloudUrl: server.url, owner, env: nodeEnv, dirs }));
+    ({ sim, ids } = await startDongles({ owner, discoveryPort, count: 2 }));
   }
 
   async function openDongle(i: number) {

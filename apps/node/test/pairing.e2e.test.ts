@@ -1,12 +1,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimProcess, startSim } from '../../../tools/dongle-sim/test/harness';
+import type { SimProcess } from '../../../tools/dongle-sim/test/harness';
 import { backends } from '../../cloud/test/backends';
 import { Client, type Json } from '../../cloud/test/harness';
 import { run as cloudRun, serve } from '../../cloud/test/process';
-import { freePort, run, start, tempDirs, waitFor } from './cli-process';
+import { freePort, type start, tempDirs, waitFor } from './cli-process';
+import { discoveryEnv, pinOf as simPin, startDongles, startLoopbackNode, wrongPin } from './dongle-rig';
 
 // Pairing end to end (spec 002 §11–12): dashboard API → canopy-cloud → WS → canopy-node → REMP over UDP →
 // canopy-dongle-sim, and back. Discovery on loopback only.
@@ -25,18 +25,10 @@ describe.each(await backends())('pairing through a node and the simulator, cloud
   let node: ReturnType<typeof start> | undefined;
   let sim: SimProcess;
   /** device id → the cloud's dongle id */
-  const ids = new Map<string, string>();
-  const nodeEnv = {
-    CANOPY_NODE_HOME: dirs.home,
-    HOME: dirs.userHome,
-    CANOPY_DISCOVERY: 'on',
-    CANOPY_DISCOVERY_INTERFACES: 'lo',
-    CANOPY_DISCOVERY_PORT: String(discoveryPort),
-  };
+  let ids = new Map<string, string>();
+  const nodeEnv = discoveryEnv(dirs, discoveryPort);
   const device = (i: number) => sim.dongles[i]?.deviceId as string;
-  const pinOf = async (i: number) =>
-    ((await sim.api('GET', `/dongles/${device(i)}`)).body as { pairing: { pin: string } }).pairing.pin;
-  const wrongPin = (pin: string) => String((Number(pin) + 1) % 1_000_000).padStart(6, '0');
+  const pinOf = (i: number) => simPin(sim, device(i));
   const dongle = async (user: Client, i: number) =>
     (await user.get(`/api/v1/dongles/${ids.get(device(i))}`)).body;
   const startPairing = (user: Client, i: number) =>
@@ -71,41 +63,14 @@ describe.each(await backends())('pairing through a node and the simulator, cloud
     bob = new Client(cloud.url);
     await bob.signup('bob@example.com');
 
-    const key = (await alice.post('/api/v1/agents/enrollment-keys', {})).body.secret as string;
-    const setup = await run(['setup', '-', '--cloud', cloud.url, '--name', 'garage'], nodeEnv, `${key}\n`);
-    expect(setup.code, setup.stderr).toBe(0);
-    const configFile = path.join(dirs.home, 'config.json');
-    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-    const healthPort = await freePort();
-    fs.writeFileSync(configFile, JSON.stringify({ ...config, healthPort }, null, 2), { mode: 0o600 });
-    node = start(['daemon'], nodeEnv);
-    await waitFor(
-      'the node to connect',
-      async () =>
-        (await fetch(`http://127.0.0.1:${healthPort}/health`).catch(() => undefined))?.status === 200 ||
-        undefined,
-      20_000,
-    );
-    sim = await startSim([
-      '--count',
-      '3',
-      '--discovery-port',
-      String(discoveryPort),
-      '--remp-port-base',
-      '0',
-      '--seed',
-      randomBytes(4).toString('hex'),
-    ]);
-    await alice.post('/api/v1/dongles/scan');
-    const list = await waitFor(
-      'the 3 dongles',
-      async () => {
-        const all = (await alice.get('/api/v1/dongles')).body.dongles as Json[];
-        return all.filter((d) => d.online).length === 3 ? all : undefined;
-      },
-      15_000,
-    );
-    for (const d of list) ids.set(d.device_id, d.id);
+    ({ node } = await startLoopbackNode({
+      cloudUrl: cloud.url,
+      owner: alice,
+      env: nodeEnv,
+      dirs,
+      name: 'garage',
+    }));
+    ({ sim, ids } = await startDongles({ owner: alice, discoveryPort, count: 3 }));
   });
 
   afterAll(async () => {

@@ -244,12 +244,7 @@ export const HeartbeatRequest = z.object({
   service: NodeServiceKind.nullable().optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
-export const HeartbeatResponse = z.object({
-  server_time: z.string(),
-  /** Until when the node should scan for dongles every 2–5 s (absent or null: the background rate). */
-  fast_scan_until: z.string().nullable().optional(),
-});
-export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
+export const HeartbeatResponse = z.object({ server_time: z.string() });
 
 /** GET /api/v1/agents/poll?cursor=N: acknowledges ≤ N, waits up to 25 s for anything newer. */
 export const PollQuery = z.object({

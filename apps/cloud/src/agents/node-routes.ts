@@ -1,6 +1,5 @@
 import {
   HeartbeatRequest,
-  type HeartbeatResponse,
   PollQuery,
   type PollResponse,
   RegisterRequest,
@@ -89,11 +88,7 @@ export function nodeRoutes(deps: {
       // An older node sends no `service`: leave what is stored.
       ...(beat.service !== undefined ? { serviceKind: beat.service } : {}),
     });
-    const body: HeartbeatResponse = {
-      server_time: now().toISOString(),
-      fast_scan_until: await deps.fastScanUntil(agentOf(req).userId),
-    };
-    res.json(body);
+    res.json({ server_time: now().toISOString() });
   });
 
   /**

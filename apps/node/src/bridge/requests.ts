@@ -5,7 +5,7 @@ import type {
   DongleResponseMessage,
   DongleResult,
 } from '@canopy/protocol';
-import type { CanConfig as WireCanConfig } from '@canopy/remp';
+import { FLAG_AUTH_REJECTED, type CanConfig as WireCanConfig } from '@canopy/remp';
 import type { Logger } from 'pino';
 import type { DongleRegistry } from './registry';
 import { type RempClient, RempTimeoutError } from './remp-client';
@@ -126,7 +126,7 @@ async function perform(
       return {
         op: 'can_config',
         status: answer.config.status,
-        auth_rejected: (answer.flags & 0x01) !== 0,
+        auth_rejected: (answer.flags & FLAG_AUTH_REJECTED) !== 0,
         config: fromWire(answer.config.config),
       };
     }

@@ -2,7 +2,6 @@ import {
   type DongleReport,
   DongleReportResponse,
   type HeartbeatRequest,
-  HeartbeatResponse,
   PollResponse,
   SessionTokenResponse,
   type TaskUpdate,
@@ -68,16 +67,8 @@ export class AgentApi {
     this.requests.abort();
   }
 
-  /** The answer, or undefined when an older cloud answers in a shape this node does not know. */
-  async heartbeat(body: HeartbeatRequest): Promise<HeartbeatResponse | undefined> {
-    const answer = await this.authed({
-      method: 'POST',
-      path: '/agents/heartbeat',
-      body,
-      timeoutMs: REQUEST_TIMEOUT_MS,
-    });
-    const parsed = HeartbeatResponse.safeParse(answer);
-    return parsed.success ? parsed.data : undefined;
+  async heartbeat(body: HeartbeatRequest): Promise<void> {
+    await this.authed({ method: 'POST', path: '/agents/heartbeat', body, timeoutMs: REQUEST_TIMEOUT_MS });
   }
 
   async reportDongles(report: DongleReport): Promise<DongleReportResponse> {

@@ -569,8 +569,7 @@ export class Link extends EventEmitter<LinkEvents> {
       service: this.options.service ?? null,
     };
     try {
-      const answer = await this.api.heartbeat(body);
-      if (answer?.fast_scan_until) this.options.onScanRequest?.(answer.fast_scan_until);
+      await this.api.heartbeat(body);
       if (this.heartbeatFailing) this.log.info('heartbeats go through again');
       this.heartbeatFailing = false;
     } catch (err) {
