@@ -13,6 +13,7 @@ import { agentRoutes } from './agents/routes';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import { DongleConsole, type TokenOpener } from './dongles/console';
+import { SecurityHolds } from './dongles/holds';
 import { Pairing, type TokenSealer } from './dongles/pairing';
 import { adminDongleRoutes, dongleReportRoute, dongleRoutes } from './dongles/routes';
 import { DongleRpc } from './dongles/rpc';
@@ -74,11 +75,13 @@ export function createApp(deps: AppDeps) {
     idleTimeoutMs: config.agents.idleTimeoutMs,
     queueMax: config.agents.queueMax,
   });
+  const holds = new SecurityHolds({ db, engine, log, now });
   const dongles = new DongleService({
     db,
     engine,
     log,
     now,
+    holds,
     agentIdleTimeoutMs: config.agents.idleTimeoutMs,
     askToScan: (agentId, fastUntil) => hub.signal(agentId, { kind: 'scan', fastUntil }),
   });
@@ -86,8 +89,8 @@ export function createApp(deps: AppDeps) {
     engine,
     send: (agentId, message) => hub.signal(agentId, { kind: 'dongle_request', message }),
   });
-  const pairing = new Pairing({ db, engine, log, now, dongles, rpc, sealer: deps.keyring });
-  const dongleConsole = new DongleConsole({ db, log, now, dongles, rpc, keys: deps.keyring });
+  const pairing = new Pairing({ db, engine, log, now, dongles, rpc, sealer: deps.keyring, holds });
+  const dongleConsole = new DongleConsole({ db, log, now, dongles, rpc, keys: deps.keyring, holds });
   const gateway = new AgentGateway({
     db,
     service: agents,

@@ -130,17 +130,17 @@ describe.runIf(chromiumHere)('the admin dongles page in the dashboard', () => {
     await page.getByRole('heading', { name: 'All dongles', level: 1 }).waitFor();
     for (const i of [0, 1, 2, 3, 4]) await row(i).waitFor();
     const expected = [
-      ['Claimed', OWNER, 'Force unpair'],
-      ['Security hold', null, 'Clear hold'],
-      ['Unclaimed', null, null],
-      ['Security hold', OWNER, 'Clear hold'],
-      ['Reset detected', OWNER, 'Force unpair'],
+      ['Claimed', OWNER, ['Force unpair']],
+      ['Security hold', null, ['Clear hold']],
+      ['Unclaimed', null, []],
+      ['Security hold', OWNER, ['Give back to owner', 'Unpair and clear hold']],
+      ['Reset detected', OWNER, ['Force unpair']],
     ] as const;
-    for (const [i, [state, owner, button]] of expected.entries()) {
+    for (const [i, [state, owner, buttons]] of expected.entries()) {
       await row(i).getByText(state, { exact: true }).waitFor();
       expect(await row(i).getByText(shown(i), { exact: true }).count()).toBe(1);
       expect(await row(i).getByText(OWNER).count()).toBe(owner ? 1 : 0);
-      expect(await row(i).getByRole('button').allTextContents()).toEqual(button ? [button] : []);
+      expect(await row(i).getByRole('button').allTextContents()).toEqual(buttons);
     }
     await shot('01-all');
 
@@ -151,35 +151,34 @@ describe.runIf(chromiumHere)('the admin dongles page in the dashboard', () => {
     await shot('02-on-hold');
   });
 
-  it('clears a hold after saying what happens, and the row then shows the dongle unclaimed', async () => {
-    await row(3).getByRole('button', { name: 'Clear hold' }).click();
+  it('gives a held dongle back to its owner after saying what happens; clears an unowned one', async () => {
+    await row(3).getByRole('button', { name: 'Give back to owner' }).click();
     let dialog = page.getByRole('dialog', { name: 'Clear the security hold?' });
-    await dialog.getByText(`${shown(3)}, owned by ${OWNER}, is on security hold.`).waitFor();
+    await dialog.getByText(`(owner ${OWNER})`, { exact: false }).waitFor();
     await dialog
-      .getByText(
-        'The owner loses the dongle, Canopy forgets its token, and the hold is cleared. The dongle can be paired again.',
-      )
+      .getByText(`The hold ends and ${OWNER} has the dongle back as before`, { exact: false })
       .waitFor();
-    await shot('03-clear-hold-confirm');
-    await dialog.getByRole('button', { name: 'Force unpair' }).click();
+    await shot('03-give-back-confirm');
+    await dialog.getByRole('button', { name: 'Give back to owner' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await row(3).getByText('Unclaimed', { exact: true }).waitFor();
-    expect(await row(3).getByText(OWNER).count()).toBe(0);
-    expect(await row(3).getByRole('button').count()).toBe(0);
+    await row(3).getByText('Claimed', { exact: true }).waitFor();
+    expect(await row(3).getByText(OWNER).count()).toBe(1);
+    expect(await row(3).getByRole('button').allTextContents()).toEqual(['Force unpair']);
     await page
       .getByRole('status')
-      .getByText(`The hold on ${shown(3)} is cleared.`, { exact: false })
+      .getByText(`The hold on ${shown(3)} is cleared; its owner has it back.`)
       .waitFor();
-    expect(await ownership(3)).toBe('UNCLAIMED');
-    await shot('04-hold-cleared');
+    expect(await ownership(3)).toBe('CLAIMED_ACTIVE');
+    // The eleven starts that set off the hold were forgotten with it.
+    expect((await startPairing(3)).status).toBe(200);
+    await shot('04-given-back');
 
     // Nobody owns dongle 1: the dialog says only what happens to it.
     await row(1).getByRole('button', { name: 'Clear hold' }).click();
     dialog = page.getByRole('dialog', { name: 'Clear the security hold?' });
-    await dialog.getByText(`${shown(1)} is on security hold.`).waitFor();
-    await dialog.getByText('The hold is cleared. The dongle can be paired again.').waitFor();
+    await dialog.getByText('The hold ends. The dongle can be paired again.').waitFor();
     await shot('05-clear-unowned-hold-confirm');
-    await dialog.getByRole('button', { name: 'Force unpair' }).click();
+    await dialog.getByRole('button', { name: 'Clear hold' }).click();
     await dialog.waitFor({ state: 'detached' });
     await row(1).getByText('Unclaimed', { exact: true }).waitFor();
     expect(await ownership(1)).toBe('UNCLAIMED');
@@ -202,7 +201,6 @@ describe.runIf(chromiumHere)('the admin dongles page in the dashboard', () => {
     const cleared = page.getByRole('row').filter({ hasText: 'dongle.security_hold_cleared' });
     await cleared.waitFor();
     expect(await cleared.getByText(ADMIN).count()).toBe(1);
-    await page.getByRole('row').filter({ hasText: 'dongle.force_unpaired' }).waitFor();
     await page.getByRole('row').filter({ hasText: 'dongle.security_hold_entered' }).waitFor();
     await page.getByRole('row').filter({ hasText: 'dongle.paired' }).waitFor();
     // Only this dongle's entries: dongle 4's reset is not among them.
@@ -227,7 +225,7 @@ describe.runIf(chromiumHere)('the admin dongles page in the dashboard', () => {
     await row(2).waitFor();
 
     await search.fill('alice@');
-    await expect.poll(() => page.locator('tr[data-device-id]').count()).toBe(1);
+    await expect.poll(() => page.locator('tr[data-device-id]').count()).toBe(2); // dongles 0 and 3
     await row(0).getByRole('button', { name: 'Force unpair' }).click();
     const dialog = page.getByRole('dialog', { name: 'Force unpair this dongle?' });
     await dialog.getByText(`${shown(0)} is owned by ${OWNER}.`).waitFor();

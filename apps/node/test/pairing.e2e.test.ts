@@ -1,5 +1,7 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import dgram from 'node:dgram';
 import path from 'node:path';
+import { encodeRemp, UNKNOWN_DEVICE_ID } from '@canopy/remp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimProcess } from '../../../tools/dongle-sim/test/harness';
 import { backends } from '../../cloud/test/backends';
@@ -299,6 +301,68 @@ describe.each(await backends())('pairing through a node and the simulator, cloud
     const unpair = await alice.post(`/api/v1/dongles/${ids.get(device(0))}/unpair`);
     expect(unpair.status).toBe(409);
     expect(unpair.body.code).toBe('PAIRING_SECURITY_HOLD');
+  });
+
+  it('clears that hold on a super_admin’s word: the owner has the dongle back and may pair again', async () => {
+    const id = ids.get(device(0));
+    expect((await alice.post(`/api/v1/admin/dongles/${id}/clear-hold`)).status).toBe(403);
+    const cleared = await admin.post(`/api/v1/admin/dongles/${id}/clear-hold`);
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    expect(cleared.body).toEqual({ dongle_id: id, ownership_state: 'CLAIMED_ACTIVE' });
+    expect((await admin.post(`/api/v1/admin/dongles/${id}/clear-hold`)).body.code).toBe('CONFLICT');
+    // Its token still works: a command runs through the node.
+    const queued = await alice.post(`/api/v1/dongles/${id}/commands`, { command: 'time status' });
+    expect(queued.status).toBe(202);
+    await waitFor('the command to finish', async () => {
+      const c = (await alice.get(`/api/v1/dongles/${id}/commands/${queued.body.command_id}`)).body;
+      return c.status === 'done' ? c : undefined;
+    });
+    // The hour's pairing starts were forgotten with the hold.
+    expect((await startPairing(alice, 0)).status).toBe(200);
+    const entry = (await audit('dongle.security_hold_cleared'))[0];
+    expect(entry).toMatchObject({ target_id: id });
+    expect(entry.details).toMatchObject({
+      how: 'clear_hold',
+      before: { ownership_state: 'SECURITY_HOLD' },
+      after: { ownership_state: 'CLAIMED_ACTIVE', owner_user_id: aliceId },
+    });
+  });
+
+  it('holds a claimed dongle when one LAN address has more than 20 tokens rejected in a minute', async () => {
+    const id = ids.get(device(0));
+    const port = sim.dongles[0]?.port as number;
+    // Someone on the LAN guessing tokens: 21 CLI requests with a wrong one, straight at the dongle.
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    for (let seq = 0; seq < 21; seq++) {
+      const datagram = encodeRemp({
+        type: 'cli',
+        flags: 0,
+        fwBuild: 0,
+        deviceId: UNKNOWN_DEVICE_ID,
+        seq,
+        timestampUs: 0n,
+        token: randomBytes(32),
+        cli: { action: 'request', corrId: randomUUID(), allowDangerous: false, command: 'help' },
+      });
+      await new Promise<void>((resolve, reject) =>
+        socket.send(datagram, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+      );
+    }
+    socket.close();
+    await alice.post('/api/v1/dongles/scan'); // the next ANNOUNCE carries the count; the node reports it
+    await waitFor(
+      'the hold',
+      async () => ((await dongle(alice, 0)).dongle.ownership_state === 'SECURITY_HOLD' ? true : undefined),
+      15_000,
+    );
+    const entry = (await audit('dongle.security_hold_entered'))[0];
+    expect(entry).toMatchObject({ target_id: id, actor_user_id: null });
+    expect(entry.details).toMatchObject({
+      reason: 'more than 20 rejected tokens a minute from one LAN address',
+      lan_ip: '127.0.0.1',
+      failures_per_minute: 21,
+    });
   });
 
   it('refuses pairing with AGENT_OFFLINE when no node of the user is online', async () => {

@@ -34,6 +34,14 @@ export const SeenDongle = z.object({
   /** False once it missed 3 scans in a row. */
   online: z.boolean(),
   last_seen_at: z.iso.datetime({ offset: true }),
+  /**
+   * The LAN address with the most rejected tokens at the dongle in the last minute, as the dongle announces
+   * it (Canopy's discovery TLV 0x09, docs/remp.md); absent or null when there were none.
+   */
+  auth_failures: z
+    .object({ lan_ip: Ipv4, per_minute: z.number().int().min(0).max(65535) })
+    .nullable()
+    .optional(),
 });
 export type SeenDongle = z.infer<typeof SeenDongle>;
 

@@ -102,6 +102,24 @@ describe('discovery vectors', () => {
       },
     });
   });
+
+  it("round-trips Canopy's auth-failures TLV and rejects a short one", () => {
+    const announce = { deviceId: 'a1b2c3d4e5f60718', authFailures: { ip: '192.168.1.77', count: 23 } };
+    const encoded = encodeDiscovery({ type: 'announce', seq: 1, legacy: false, announce });
+    expect(decodeDiscovery(encoded)).toEqual({
+      ok: true,
+      value: { type: 'announce', seq: 1, legacy: false, announce },
+    });
+    // The TLV is the last 8 bytes: shorten its length byte to 5 and drop a byte, CRC fixed.
+    const short = encoded.slice(0, encoded.length - 1);
+    short[short.length - 6] = 5;
+    const view = new DataView(short.buffer);
+    view.setUint16(8, short.length - 18, true);
+    view.setUint32(14, 0, true);
+    view.setUint32(14, crc32(short), true);
+    const decoded = decodeDiscovery(short);
+    expect(decoded.ok ? 'ok' : decoded.error.code).toBe('BAD_FIELD');
+  });
 });
 
 describe('hostile discovery datagrams get typed errors', () => {

@@ -20,6 +20,7 @@ const TLV = {
   lanIp: 0x06,
   pairingState: 0x07,
   pairingNonce: 0x08,
+  authFailures: 0x09,
 } as const;
 
 /** What a dongle says about itself. Only `deviceId` is required; unknown TLVs are skipped. */
@@ -38,6 +39,11 @@ export interface Announce {
   pairingState?: number;
   /** 16 bytes, only in pairing mode. */
   pairingNonce?: Uint8Array;
+  /**
+   * Canopy's TLV 0x09 (6 bytes: ip[4], count u16 LE): the LAN address with the most rejected tokens in the
+   * last 60 s and how many; absent when there were none. Firmware without it simply never sends it.
+   */
+  authFailures?: { ip: string; count: number };
 }
 
 export type DiscoveryMessage =
@@ -168,6 +174,15 @@ function decodeTlvs(payload: Uint8Array): Decoded<Announce> {
         bad = want(16);
         if (!bad) fields.pairingNonce = value.slice();
         break;
+      case TLV.authFailures:
+        bad = want(6);
+        if (!bad) {
+          fields.authFailures = {
+            ip: Array.from(value.subarray(0, 4)).join('.'),
+            count: view.getUint16(start + 4, true),
+          };
+        }
+        break;
       default:
         break; // unknown types are skipped
     }
@@ -200,17 +215,27 @@ function encodeTlvs(a: Announce): Uint8Array {
   if (a.udpPort !== undefined) put(TLV.udpPort, le(a.udpPort, 2));
   if (a.capabilities !== undefined) put(TLV.capabilities, le(a.capabilities, 4));
   if (a.protoVer !== undefined) put(TLV.protoVer, le(a.protoVer, 2));
-  if (a.lanIp !== undefined) {
-    const octets = a.lanIp.split('.').map(Number);
-    if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
-      throw new RangeError('lanIp must be a dotted IPv4 address');
-    }
-    put(TLV.lanIp, Uint8Array.from(octets));
-  }
+  if (a.lanIp !== undefined) put(TLV.lanIp, ipv4Bytes(a.lanIp, 'lanIp'));
   if (a.pairingState !== undefined) put(TLV.pairingState, Uint8Array.of(a.pairingState));
   if (a.pairingNonce !== undefined) {
     if (a.pairingNonce.length !== 16) throw new RangeError('pairingNonce must be 16 bytes');
     put(TLV.pairingNonce, a.pairingNonce);
   }
+  if (a.authFailures !== undefined) {
+    const { ip, count } = a.authFailures;
+    if (!Number.isInteger(count) || count < 0) throw new RangeError('authFailures.count must be ≥ 0');
+    const value = new Uint8Array(6);
+    value.set(ipv4Bytes(ip, 'authFailures.ip'));
+    new DataView(value.buffer).setUint16(4, Math.min(count, 0xffff), true);
+    put(TLV.authFailures, value);
+  }
   return Uint8Array.from(parts);
+}
+
+function ipv4Bytes(ip: string, what: string): Uint8Array {
+  const octets = ip.split('.').map(Number);
+  if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
+    throw new RangeError(`${what} must be a dotted IPv4 address`);
+  }
+  return Uint8Array.from(octets);
 }

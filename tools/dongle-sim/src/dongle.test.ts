@@ -200,6 +200,36 @@ describe('Dongle pairing over REMP', () => {
 });
 
 describe('Dongle token check', () => {
+  it('announces the LAN address with the most rejected tokens in the last minute', () => {
+    const { dongle, pair, cli, advance } = setup();
+    pair();
+    expect(dongle.announce().authFailures).toBeUndefined();
+    const wrong = new Uint8Array(32).fill(0x11);
+    for (let i = 0; i < 3; i++) cli('help', wrong);
+    advance(30_000);
+    for (let i = 0; i < 21; i++) {
+      dongle.receive(
+        encodeRemp({
+          type: 'cli',
+          flags: 0,
+          fwBuild: 0,
+          deviceId: UNKNOWN_DEVICE_ID,
+          seq: i,
+          timestampUs: 0n,
+          token: wrong,
+          cli: { action: 'request', corrId: CORR, allowDangerous: false, command: 'help' },
+        }),
+        STRANGER,
+      );
+    }
+    cli('help'); // the right token is not a failure
+    expect(dongle.announce().authFailures).toEqual({ ip: '127.0.0.9', count: 21 });
+    advance(30_001); // the agent's three are older than a minute; the stranger's are not
+    expect(dongle.announce().authFailures).toEqual({ ip: '127.0.0.9', count: 21 });
+    advance(30_000);
+    expect(dongle.announce().authFailures).toBeUndefined();
+  });
+
   it('rejects every non-pairing message of an unpaired dongle', () => {
     const { dongle, cli, replies } = setup();
     cli('help');

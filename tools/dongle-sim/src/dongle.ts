@@ -15,7 +15,7 @@ import {
   type RempBody,
   type RempMessage,
 } from '@canopy/remp';
-import { rejectionReply, tokenMatches } from './auth';
+import { AuthFailureWindow, rejectionReply, tokenMatches } from './auth';
 import { VirtualBus } from './bus';
 import { applyCanConfig, DEFAULT_CAN_CONFIG } from './can-config';
 import { runCli } from './cli-exec';
@@ -93,6 +93,7 @@ export class Dongle {
   port = 0;
   readonly #deps: DongleDeps;
   readonly #perId = new IdCounters();
+  readonly #authFailures: AuthFailureWindow;
   readonly #timers = new Set<NodeJS.Timeout>();
   #secret: Uint8Array;
   #token: Uint8Array | undefined;
@@ -105,6 +106,7 @@ export class Dongle {
     this.identity = identity;
     this.#deps = deps;
     this.startedAt = deps.clock();
+    this.#authFailures = new AuthFailureWindow(deps.clock);
     this.#secret = persisted.secret ?? new Uint8Array(randomBytes(32));
     this.#token = persisted.token;
     this.#canConfig = persisted.canConfig ?? DEFAULT_CAN_CONFIG;
@@ -183,6 +185,7 @@ export class Dongle {
   /** The ANNOUNCE describing this dongle now. */
   announce(): Announce {
     const p = this.pairing.snapshot();
+    const failures = this.#authFailures.worst();
     return {
       deviceId: this.deviceId,
       fwBuild: this.identity.fwBuild,
@@ -192,6 +195,7 @@ export class Dongle {
       lanIp: this.identity.lanIp,
       pairingState: p.phase === 'pairing' ? 1 : 0,
       ...(p.phase === 'pairing' && p.nonce ? { pairingNonce: p.nonce } : {}),
+      ...(failures ? { authFailures: failures } : {}),
     };
   }
 
@@ -227,6 +231,7 @@ export class Dongle {
     this.#remote = undefined;
     this.pairing.reset();
     this.bus.stopTraffic();
+    this.#authFailures.clear();
     this.#deps.persist();
     this.#info(`FACTORY RESET — new secret fp ${this.secretFingerprint()}, token forgotten`);
   }
@@ -279,6 +284,7 @@ export class Dongle {
 
   #onRejected(message: RempMessage, from: Peer): void {
     this.counters.auth_failures++;
+    this.#authFailures.record(from.address);
     this.#deps.log.burst(
       `${this.deviceId}:auth`,
       `${this.#tag()} token rejected (${message.type}${this.paired ? '' : ', not paired'}) from ${peer(from)}`,

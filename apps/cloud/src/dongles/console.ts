@@ -12,6 +12,7 @@ import type { Db } from '../db/client';
 import { canConfigs, commands, dongles, dongleTokens } from '../db/schema';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../log';
+import type { SecurityHolds } from './holds';
 import type { DongleRpc } from './rpc';
 import type { DongleService } from './service';
 
@@ -30,6 +31,8 @@ export type ConsoleDeps = {
   dongles: DongleService;
   rpc: DongleRpc;
   keys: TokenOpener;
+  /** SECURITY_HOLD trigger 3b: counts the distinct nodes a dongle's token is handed to. */
+  holds: Pick<SecurityHolds, 'tokenHandedTo'>;
 };
 
 type Actor = { id: string; role: string };
@@ -207,6 +210,11 @@ export class DongleConsole {
       .where(eq(dongleTokens.dongleId, row.id))
       .limit(1);
     if (!sealed) throw new ApiError(409, 'CONFLICT', 'This dongle has no token; pair it again');
+    if (!(await this.deps.holds.tokenHandedTo(row, agentId))) {
+      throw new ApiError(409, 'PAIRING_SECURITY_HOLD', 'Security hold — contact support', {
+        ownership_state: 'SECURITY_HOLD',
+      });
+    }
     const token = this.deps.keys
       .open(sealed, { dongleId: row.id, userId: sealed.userId, createdAt: sealed.createdAt })
       .toString('base64');

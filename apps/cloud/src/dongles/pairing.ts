@@ -7,6 +7,7 @@ import { dongles, dongleTokens, pairingSessions } from '../db/schema';
 import type { StreamEngine } from '../engine';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../log';
+import type { SecurityHolds } from './holds';
 import type { DongleRpc } from './rpc';
 import type { DongleService } from './service';
 
@@ -32,6 +33,7 @@ export type PairingDeps = {
   dongles: DongleService;
   rpc: DongleRpc;
   sealer: TokenSealer;
+  holds: SecurityHolds;
 };
 
 type DongleRow = typeof dongles.$inferSelect;
@@ -47,7 +49,9 @@ export class Pairing {
     this.refuseHeldOrOthers(row, userId);
     const starts = await engine.hit(`pairing-start:dongle:${row.id}`, 3600_000);
     if (starts.count > MAX_STARTS_PER_HOUR) {
-      await this.hold(row, actor, 'more than 10 pairing starts in an hour', { starts: starts.count });
+      await this.deps.holds.hold(row, actor, 'more than 10 pairing starts in an hour', {
+        starts: starts.count,
+      });
       throw holdError();
     }
     const answer = await rpc.call(agentId, row.deviceId, { op: 'pairing_start' });
@@ -140,7 +144,7 @@ export class Pairing {
         details: { ...details, reason: 'invalid_pin', wrong_pins: wrong },
       });
       if (held) {
-        await this.hold(row, actor, `${MAX_WRONG_PINS} wrong PINs`, { wrong_pins: wrong });
+        await this.deps.holds.hold(row, actor, `${MAX_WRONG_PINS} wrong PINs`, { wrong_pins: wrong });
         throw holdError();
       }
       throw new ApiError(400, 'PAIRING_PIN_INVALID', 'That PIN is not the one the dongle shows', {
@@ -158,7 +162,9 @@ export class Pairing {
       details: { ...details, reason: answer.status },
     });
     if (answer.status === 'cooldown') {
-      await this.hold(row, actor, 'the dongle locked itself after wrong PINs', { seconds: answer.seconds });
+      await this.deps.holds.hold(row, actor, 'the dongle locked itself after wrong PINs', {
+        seconds: answer.seconds,
+      });
       throw holdError();
     }
     log.warn({ dongle_id: row.id, status: answer.status }, 'the dongle refused a pairing submit');
@@ -206,12 +212,58 @@ export class Pairing {
           targetId: row.id,
           details: {
             device_id: row.deviceId,
+            how: 'force_unpair',
             before: { ownership_state: 'SECURITY_HOLD' },
             after: { ownership_state: 'UNCLAIMED' },
           },
         });
       }
     });
+    // A cleared hold starts its counters (pairing starts, nodes given the token) over.
+    if (row.ownershipState === 'SECURITY_HOLD') await this.deps.holds.forgetCounts(row.id);
+  }
+
+  /**
+   * The manual reset flow (super_admin, spec 002 §11.3): ends a SECURITY_HOLD and gives the dongle back to its
+   * owner — CLAIMED_ACTIVE when its token is still stored, RESET_DETECTED (pair again) when not — or, with no
+   * owner, UNCLAIMED. The hold's counters start over. Force-unpair is the other way out.
+   */
+  async clearHold(dongleId: string, actor: AuditActor) {
+    const { db, now } = this.deps;
+    const result = await db.transaction(async (tx) => {
+      const [row] = await tx.select().from(dongles).where(eq(dongles.id, dongleId)).limit(1).for('update');
+      if (!row) throw new ApiError(404, 'DONGLE_NOT_FOUND', 'Dongle not found');
+      if (row.ownershipState !== 'SECURITY_HOLD') {
+        throw new ApiError(409, 'CONFLICT', 'This dongle is not on security hold', {
+          ownership_state: row.ownershipState,
+        });
+      }
+      const [token] = await tx
+        .select({ userId: dongleTokens.userId })
+        .from(dongleTokens)
+        .where(eq(dongleTokens.dongleId, row.id))
+        .limit(1);
+      const state = !row.ownerUserId
+        ? 'UNCLAIMED'
+        : token?.userId === row.ownerUserId
+          ? 'CLAIMED_ACTIVE'
+          : 'RESET_DETECTED';
+      await tx.update(dongles).set({ ownershipState: state, updatedAt: now() }).where(eq(dongles.id, row.id));
+      await writeAudit(tx, actor, {
+        action: 'dongle.security_hold_cleared',
+        targetType: 'dongle',
+        targetId: row.id,
+        details: {
+          device_id: row.deviceId,
+          how: 'clear_hold',
+          before: { ownership_state: 'SECURITY_HOLD', owner_user_id: row.ownerUserId },
+          after: { ownership_state: state, owner_user_id: row.ownerUserId },
+        },
+      });
+      return { dongle_id: row.id, ownership_state: state };
+    });
+    await this.deps.holds.forgetCounts(dongleId);
+    return result;
   }
 
   private async claim(
@@ -284,38 +336,6 @@ export class Pairing {
         'This dongle belongs to another account; contact support',
       );
     }
-  }
-
-  private async hold(row: DongleRow, actor: AuditActor, reason: string, details: Record<string, unknown>) {
-    const { db, now, log } = this.deps;
-    await db.transaction(async (tx) => {
-      await tx
-        .update(dongles)
-        .set({ ownershipState: 'SECURITY_HOLD', updatedAt: now() })
-        .where(eq(dongles.id, row.id));
-      await tx
-        .update(pairingSessions)
-        .set({ state: 'failed', finishedAt: now() })
-        .where(
-          and(
-            eq(pairingSessions.dongleId, row.id),
-            or(eq(pairingSessions.state, 'open'), eq(pairingSessions.state, 'submitting')),
-          ),
-        );
-      await writeAudit(tx, actor, {
-        action: 'dongle.security_hold_entered',
-        targetType: 'dongle',
-        targetId: row.id,
-        details: {
-          device_id: row.deviceId,
-          reason,
-          ...details,
-          before: { ownership_state: row.ownershipState },
-          after: { ownership_state: 'SECURITY_HOLD' },
-        },
-      });
-    });
-    log.warn({ dongle_id: row.id, reason }, 'dongle put on SECURITY_HOLD');
   }
 
   private async sessionError(sessionId: string, dongleId: string, userId: string): Promise<ApiError> {

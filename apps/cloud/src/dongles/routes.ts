@@ -121,7 +121,7 @@ export function dongleReportRoute(
 
 /**
  * /api/v1/admin/dongles (super_admin): every dongle, filtered by state or by device id / owner email; and
- * POST …/:id/force-unpair, also the way out of SECURITY_HOLD.
+ * POST …/:id/force-unpair and POST …/:id/clear-hold, the two ways out of SECURITY_HOLD.
  */
 export function adminDongleRoutes(service: DongleService, pairing: Pairing) {
   const router = Router();
@@ -134,6 +134,11 @@ export function adminDongleRoutes(service: DongleService, pairing: Pairing) {
     const { id } = parse(IdParam, req.params);
     await pairing.unpair(userOf(req).id, id, auditActor(req), true);
     res.status(204).end();
+  });
+  // The manual reset flow: the hold ends and the dongle goes back to its owner (see Pairing.clearHold).
+  router.post('/dongles/:id/clear-hold', async (req, res) => {
+    const { id } = parse(IdParam, req.params);
+    res.json(await pairing.clearHold(id, auditActor(req)));
   });
   return router;
 }

@@ -13,6 +13,7 @@ import { agents, dongleSightings, dongles, users } from '../db/schema';
 import type { StreamEngine } from '../engine';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../log';
+import type { SecurityHolds } from './holds';
 
 /** How long a Dongles page keeps its user's nodes scanning fast after it last asked (POST /dongles/scan). */
 export const FAST_SCAN_MS = 30_000;
@@ -33,6 +34,8 @@ export type DongleServiceDeps = {
   agentIdleTimeoutMs: number;
   /** Tells one node to scan now (through whichever instance holds its connection). */
   askToScan: (agentId: string, fastUntil: string) => Promise<void>;
+  /** SECURITY_HOLD trigger 4 (rejected tokens from one LAN address) is checked on every report. */
+  holds?: Pick<SecurityHolds, 'checkAuthFailures'>;
 };
 
 type SightingRow = typeof dongleSightings.$inferSelect & {
@@ -127,6 +130,7 @@ export class DongleService {
           },
         });
     });
+    await this.deps.holds?.checkAuthFailures(agent, report);
     return { fastScanUntil: await this.fastScanUntil(agent.userId) };
   }
 

@@ -11,6 +11,8 @@ export interface StreamEngine {
   hit(key: string, windowMs: number): Promise<WindowCount>;
   /** Reads a counter without changing it (count 0 when absent or expired). */
   peek(key: string): Promise<WindowCount>;
+  /** Drops counters (as if their windows had ended). */
+  forget(...keys: string[]): Promise<void>;
   /** Fire-and-forget signal to every subscriber of `channel`, in this process and (with Redis) others. */
   publish(channel: string, message: string): Promise<void>;
   /** Listens on `channel` until the returned function is called. */

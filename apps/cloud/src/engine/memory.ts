@@ -37,6 +37,10 @@ export class MemoryEngine implements StreamEngine {
     return { count: counter.count, resetInMs: counter.expiresAt - now };
   }
 
+  async forget(...keys: string[]): Promise<void> {
+    for (const key of keys) this.counters.delete(key);
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     for (const handler of [...(this.channels.get(channel) ?? [])]) queueMicrotask(() => handler(message));
   }

@@ -60,6 +60,10 @@ export class RedisEngine implements StreamEngine {
     return ttl > 0 ? { count, resetInMs: ttl } : { count: 0, resetInMs: 0 };
   }
 
+  async forget(...keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.redis.del(...keys.map((k) => this.prefix + k));
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     await this.redis.publish(this.prefix + channel, message);
   }

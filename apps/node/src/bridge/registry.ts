@@ -126,6 +126,9 @@ export class DongleRegistry {
       interface: e.primary,
       online: e.online,
       last_seen_at: new Date(e.lastSeenAt).toISOString(),
+      ...(e.announce.authFailures
+        ? { auth_failures: { lan_ip: e.announce.authFailures.ip, per_minute: e.announce.authFailures.count } }
+        : {}),
     };
   }
 

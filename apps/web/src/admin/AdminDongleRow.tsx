@@ -2,7 +2,7 @@ import type { AdminDongle } from '@canopy/protocol';
 import { Link } from 'react-router';
 import { formatDeviceId } from '../dongles/dongleText';
 import { LastSeen } from '../ui/LastSeen';
-import { stateBadge, unpairAction } from './adminDongleText';
+import { restoreAction, stateBadge, unpairAction } from './adminDongleText';
 
 const none = <span className="muted">—</span>;
 
@@ -10,13 +10,15 @@ interface AdminDongleRowProps {
   dongle: AdminDongle;
   now: number;
   onUnpair: () => void;
+  onRestore: () => void;
 }
 
 /** One dongle as support sees it; `data-device-id` (the 16 hex digits) lets a test or a script find it. */
-export function AdminDongleRow({ dongle, now, onUnpair }: AdminDongleRowProps) {
+export function AdminDongleRow({ dongle, now, onUnpair, onRestore }: AdminDongleRowProps) {
   const name = formatDeviceId(dongle.device_id);
   const badge = stateBadge(dongle.ownership_state);
   const action = unpairAction(dongle);
+  const restore = restoreAction(dongle);
   return (
     <tr
       data-device-id={dongle.device_id}
@@ -39,6 +41,11 @@ export function AdminDongleRow({ dongle, now, onUnpair }: AdminDongleRowProps) {
         <Link to={`/admin/audit-log?target=${encodeURIComponent(dongle.id)}`}>
           Audit log<span className="visually-hidden"> of {name}</span>
         </Link>
+        {restore && (
+          <button type="button" className="button button-small" onClick={onRestore}>
+            {restore}
+          </button>
+        )}
         {action && (
           <button type="button" className="button button-danger-outline button-small" onClick={onUnpair}>
             {action}

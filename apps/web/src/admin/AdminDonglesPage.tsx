@@ -9,10 +9,12 @@ import { AdminDongleRow } from './AdminDongleRow';
 import {
   afterForceUnpair,
   emptySentence,
+  restoredSentence,
   STATE_FILTERS,
   searchTerm,
   unpairedSentence,
 } from './adminDongleText';
+import { ClearHoldDialog } from './ClearHoldDialog';
 import { ForceUnpairDialog } from './ForceUnpairDialog';
 import { LoadMore } from './LoadMore';
 import { useCursorList } from './useCursorList';
@@ -28,6 +30,7 @@ export function AdminDonglesPage() {
   const [typed, setTyped] = useState('');
   const query = useDebounced(searchTerm(typed), 300);
   const [unpairing, setUnpairing] = useState<AdminDongle | null>(null);
+  const [restoring, setRestoring] = useState<AdminDongle | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
   // One page of at most ADMIN_DONGLES_LIMIT; the list hook still gives loading, retry and in-place updates.
@@ -46,13 +49,29 @@ export function AdminDonglesPage() {
     setUnpairing(null);
   }
 
+  function restored(dongle: AdminDongle, state: OwnershipState) {
+    const at = new Date().toISOString();
+    list.update((row) =>
+      row.id === dongle.id
+        ? {
+            ...row,
+            ownership_state: state,
+            ...(state === 'UNCLAIMED' ? { owner_user_id: null, owner_email: null } : {}),
+            updated_at: at,
+          }
+        : row,
+    );
+    setDone(restoredSentence(dongle, state));
+    setRestoring(null);
+  }
+
   return (
     <>
       <div className="page-header">
         <h1>All dongles</h1>
         <p className="muted">
-          Every dongle that a node has reported, whoever owns it. Force-unpairing one takes it from its owner;
-          it is also how a security hold is cleared.
+          Every dongle that a node has reported, whoever owns it. A security hold ends here: give the dongle
+          back to its owner once you know the owner set it off, or force-unpair it to take it from them.
         </p>
       </div>
 
@@ -116,6 +135,10 @@ export function AdminDonglesPage() {
                   setDone(null);
                   setUnpairing(dongle);
                 }}
+                onRestore={() => {
+                  setDone(null);
+                  setRestoring(dongle);
+                }}
               />
             ))}
           </tbody>
@@ -138,6 +161,13 @@ export function AdminDonglesPage() {
           dongle={unpairing}
           onDone={() => unpaired(unpairing)}
           onCancel={() => setUnpairing(null)}
+        />
+      )}
+      {restoring && (
+        <ClearHoldDialog
+          dongle={restoring}
+          onDone={(state) => restored(restoring, state)}
+          onCancel={() => setRestoring(null)}
         />
       )}
     </>

@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   afterForceUnpair,
   emptySentence,
+  restoreAction,
+  restoreConsequences,
+  restoredSentence,
   STATE_FILTERS,
   searchTerm,
   stateBadge,
@@ -69,11 +72,9 @@ describe('stateBadge', () => {
 });
 
 describe('unpairAction', () => {
-  it('calls the action "Clear hold" on a dongle on hold, owned or not', () => {
-    expect(unpairAction(dongle({ ownership_state: 'SECURITY_HOLD' }))).toBe('Clear hold');
-    expect(unpairAction(dongle({ ownership_state: 'SECURITY_HOLD', owner_user_id: null }))).toBe(
-      'Clear hold',
-    );
+  it('offers "Unpair and clear hold" on an owned dongle on hold, nothing on an unowned one', () => {
+    expect(unpairAction(dongle({ ownership_state: 'SECURITY_HOLD' }))).toBe('Unpair and clear hold');
+    expect(unpairAction(dongle({ ownership_state: 'SECURITY_HOLD', owner_user_id: null }))).toBeNull();
   });
 
   it('offers "Force unpair" for an owned dongle, also one that was reset', () => {
@@ -83,6 +84,35 @@ describe('unpairAction', () => {
 
   it('offers nothing for an unclaimed dongle without an owner', () => {
     expect(unpairAction(dongle({ ownership_state: 'UNCLAIMED', owner_user_id: null }))).toBeNull();
+  });
+});
+
+describe('restoreAction and what it says', () => {
+  it('gives a held dongle back to its owner, or just clears the hold of an unowned one', () => {
+    expect(restoreAction(dongle({ ownership_state: 'SECURITY_HOLD' }))).toBe('Give back to owner');
+    expect(restoreAction(dongle({ ownership_state: 'SECURITY_HOLD', owner_user_id: null }))).toBe(
+      'Clear hold',
+    );
+    expect(restoreAction(dongle())).toBeNull();
+    expect(restoreAction(dongle({ ownership_state: 'RESET_DETECTED' }))).toBeNull();
+  });
+
+  it('says what happens before, and what happened after', () => {
+    expect(restoreConsequences(dongle({ owner_user_id: null, owner_email: null }))).toBe(
+      'The hold ends. The dongle can be paired again.',
+    );
+    expect(restoreConsequences(dongle({ owner_email: 'alice@example.com' }))).toMatch(
+      /^The hold ends and alice@example.com has the dongle back as before/,
+    );
+    expect(restoredSentence(dongle(), 'CLAIMED_ACTIVE')).toBe(
+      'The hold on 0011 2233 4455 6677 is cleared; its owner has it back.',
+    );
+    expect(restoredSentence(dongle(), 'RESET_DETECTED')).toBe(
+      'The hold on 0011 2233 4455 6677 is cleared; its owner must pair it again.',
+    );
+    expect(restoredSentence(dongle(), 'UNCLAIMED')).toBe(
+      'The hold on 0011 2233 4455 6677 is cleared. It can be paired again.',
+    );
   });
 });
 

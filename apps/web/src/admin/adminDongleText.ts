@@ -35,13 +35,32 @@ export function stateBadge(state: OwnershipState): { label: string; tone: Tone }
 }
 
 /**
- * The row's button: force-unpair clears a hold too, so on hold it is named for that. A dongle nobody owns
- * and nothing holds has nothing to undo.
+ * The row's force-unpair button. On a held dongle nobody owns, clearing the hold (restoreAction) does the same,
+ * so there is only that; a dongle nobody owns and nothing holds has nothing to undo.
  */
 export function unpairAction(dongle: Pick<AdminDongle, 'ownership_state' | 'owner_user_id'>): string | null {
-  if (dongle.ownership_state === 'SECURITY_HOLD') return 'Clear hold';
-  if (dongle.ownership_state === 'UNCLAIMED' && dongle.owner_user_id === null) return null;
-  return 'Force unpair';
+  if (dongle.owner_user_id === null) return null;
+  return dongle.ownership_state === 'SECURITY_HOLD' ? 'Unpair and clear hold' : 'Force unpair';
+}
+
+/** The manual reset flow's button (POST …/clear-hold), only on a held dongle. */
+export function restoreAction(dongle: Pick<AdminDongle, 'ownership_state' | 'owner_user_id'>): string | null {
+  if (dongle.ownership_state !== 'SECURITY_HOLD') return null;
+  return dongle.owner_user_id === null ? 'Clear hold' : 'Give back to owner';
+}
+
+/** What clearing the hold does, said before it is done. */
+export function restoreConsequences(dongle: Pick<AdminDongle, 'owner_user_id' | 'owner_email'>): string {
+  if (dongle.owner_user_id === null) return 'The hold ends. The dongle can be paired again.';
+  return `The hold ends and ${dongle.owner_email ?? 'the owner'} has the dongle back as before, or is asked to pair it again if Canopy no longer has its token. Do this once you know the owner set off the hold.`;
+}
+
+/** What was done, for the notice after a hold was cleared. */
+export function restoredSentence(dongle: Pick<AdminDongle, 'device_id'>, state: OwnershipState): string {
+  const name = formatDeviceId(dongle.device_id);
+  if (state === 'CLAIMED_ACTIVE') return `The hold on ${name} is cleared; its owner has it back.`;
+  if (state === 'RESET_DETECTED') return `The hold on ${name} is cleared; its owner must pair it again.`;
+  return `The hold on ${name} is cleared. It can be paired again.`;
 }
 
 /** What force-unpairing this dongle does, said before it is done. */

@@ -4,6 +4,7 @@ import type {
   AdminUser,
   AdminUsersResponse,
   AuditLogsResponse,
+  OwnershipState,
 } from '@canopy/protocol';
 import { api } from './client';
 
@@ -34,4 +35,8 @@ export const adminApi = {
     api.get<AdminDonglesResponse>('/admin/dongles', { ...filter }, signal),
   /** Owner, token and any pairing cleared; also the way out of a security hold. */
   forceUnpair: (id: string) => api.post(`/admin/dongles/${encodeURIComponent(id)}/force-unpair`),
+  clearHold: (id: string) =>
+    api.post<{ dongle_id: string; ownership_state: OwnershipState }>(
+      `/admin/dongles/${encodeURIComponent(id)}/clear-hold`,
+    ),
 };
