@@ -9,13 +9,14 @@ import { AgentService } from './agents/agents';
 import { AgentGateway } from './agents/gateway';
 import { AgentHub } from './agents/hub';
 import { agentOf, nodeRoutes, requireAgent } from './agents/node-routes';
+import { PollMailboxes } from './agents/poll-mailbox';
 import { agentRoutes } from './agents/routes';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import { DongleConsole, type TokenOpener } from './dongles/console';
 import { SecurityHolds } from './dongles/holds';
 import { Pairing, type TokenSealer } from './dongles/pairing';
-import { adminDongleRoutes, dongleReportRoute, dongleRoutes } from './dongles/routes';
+import { adminDongleRoutes, dongleNodeRoutes, dongleRoutes } from './dongles/routes';
 import { DongleRpc } from './dongles/rpc';
 import { DongleService } from './dongles/service';
 import type { StreamEngine } from './engine';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps) {
   const db = database.db;
   const { accounts, sessions } = createAccounts(config, db, engine, now, deps.mailQueued);
   const hub = new AgentHub(engine);
+  const mailboxes = new PollMailboxes(hub);
   const agents = new AgentService({
     db,
     hub,
@@ -123,9 +125,9 @@ export function createApp(deps: AppDeps) {
       db,
       engine,
       service: agents,
-      hub,
       now,
       wsUrl: config.agents.wsUrl,
+      mailboxes,
       bodyLimitBytes: config.bodyLimitBytes,
       registerLimit: config.rateLimits.register,
       isConnected: (id) => gateway.isConnected(id),
@@ -134,7 +136,13 @@ export function createApp(deps: AppDeps) {
   );
   api.use(
     '/agents',
-    dongleReportRoute(dongles, requireAgent(db, 'session', now), agentOf, config.bodyLimitBytes),
+    dongleNodeRoutes(
+      dongles,
+      requireAgent(db, 'session', now),
+      agentOf,
+      config.bodyLimitBytes,
+      (agentId, m) => rpc.answer(agentId, m),
+    ),
   );
   api.use(loadSession(sessions, config.publicUrl));
   api.use(requireCsrf);
@@ -153,5 +161,5 @@ export function createApp(deps: AppDeps) {
   app.use(webRoutes(findWebDist(here)));
   app.use(unknownRoute);
   app.use(errorHandler);
-  return { app, accounts, sessions, agents, gateway };
+  return { app, accounts, sessions, agents, gateway, mailboxes };
 }

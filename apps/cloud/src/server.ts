@@ -98,7 +98,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     closers.push(() => mail.stop());
 
     const state = { ready: false };
-    const { app, accounts, sessions, agents, gateway } = createApp({
+    const { app, accounts, sessions, agents, gateway, mailboxes } = createApp({
       config,
       log,
       database,
@@ -131,6 +131,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
 
     // Closers run in reverse: live node connections close (1001) before the HTTP server stops.
     closers.push(() => gateway.close());
+    closers.push(() => mailboxes.close());
 
     const dongleSweeper = setInterval(() => {
       sweepDongleWork(database.db, now())

@@ -256,6 +256,11 @@ export const PollResponse = z.object({
   cursor: z.number().int().nonnegative(),
   /** As in the heartbeat answer: scan for dongles every 2–5 s until then (a poll also ends on such a request). */
   fast_scan_until: z.string().nullable().optional(),
+  /**
+   * Requests to the node's dongles, for a node that polls instead of holding a WebSocket; it answers each with
+   * POST /agents/dongles/response (a DongleResponseMessage).
+   */
+  dongle_requests: z.array(DongleRequestMessage).max(64).optional(),
 });
 export type PollResponse = z.infer<typeof PollResponse>;
 

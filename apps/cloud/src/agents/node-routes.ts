@@ -17,7 +17,7 @@ import { parse } from '../http/validate';
 import type { AgentService } from './agents';
 import { authenticateRequest } from './bearer';
 import type { AgentRow } from './credentials';
-import type { AgentHub } from './hub';
+import type { PollMailboxes } from './poll-mailbox';
 
 declare global {
   namespace Express {
@@ -46,7 +46,6 @@ export function nodeRoutes(deps: {
   db: Db;
   engine: StreamEngine;
   service: AgentService;
-  hub: AgentHub;
   now: () => Date;
   wsUrl: string;
   bodyLimitBytes: number;
@@ -55,8 +54,10 @@ export function nodeRoutes(deps: {
   isConnected: (agentId: string) => boolean;
   /** Until when the agent's user wants its nodes to scan for dongles fast (the Dongles page is open). */
   fastScanUntil: (userId: string) => Promise<string | null>;
+  /** What ends a long poll, and the dongle requests of polling nodes. */
+  mailboxes: PollMailboxes;
 }) {
-  const { db, engine, service, hub, now } = deps;
+  const { db, engine, service, now } = deps;
   const router = Router();
   const json = express.json({ limit: deps.bodyLimitBytes });
   // A task result carries up to 1 MB of output (more in JSON escapes).
@@ -101,14 +102,22 @@ export function nodeRoutes(deps: {
     if (!deps.isConnected(agentId)) await service.touch(agentId, { connectionType: 'poll' });
     const acked = await service.acknowledge(agentId, cursor);
     let messages = await service.messagesAfter(agentId, acked);
-    if (messages.length === 0 && wait_s > 0) {
-      await waitForWake(hub, agentId, wait_s * 1000, req);
-      messages = await service.messagesAfter(agentId, acked);
-    }
+    // A scan request ends the wait too: a polling node hears it in the answer's fast_scan_until.
+    const dongleRequests = await deps.mailboxes.poll(
+      agentId,
+      wait_s * 1000,
+      (stop) => {
+        req.once('close', stop);
+        return () => req.off('close', stop);
+      },
+      messages.length > 0,
+    );
+    if (messages.length === 0) messages = await service.messagesAfter(agentId, acked);
     const body: PollResponse = {
       messages,
       cursor: messages.at(-1)?.cursor ?? acked,
       fast_scan_until: await deps.fastScanUntil(agentOf(req).userId),
+      ...(dongleRequests.length > 0 ? { dongle_requests: dongleRequests } : {}),
     };
     res.set('Cache-Control', 'no-store').json(body);
   });
@@ -128,24 +137,3 @@ export function nodeRoutes(deps: {
 }
 
 const TaskIdParam = z.object({ task_id: z.uuid({ message: 'must be a task id (UUID)' }) });
-
-/** Resolves on a wake signal for the agent, after `ms`, or when the client goes away. */
-async function waitForWake(hub: AgentHub, agentId: string, ms: number, req: Request): Promise<void> {
-  let done: () => void = () => {};
-  const woken = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const unsubscribe = await hub.listen(agentId, (signal) => {
-    // A scan request ends the wait too: a polling node hears it in the answer's fast_scan_until.
-    if (signal.kind === 'wake' || signal.kind === 'revoked' || signal.kind === 'scan') done();
-  });
-  const timer = setTimeout(done, ms);
-  req.once('close', done);
-  try {
-    await woken;
-  } finally {
-    clearTimeout(timer);
-    req.off('close', done);
-    await unsubscribe();
-  }
-}

@@ -9,6 +9,7 @@ import {
   DongleReport,
   type DongleReportResponse,
   DongleResponse,
+  DongleResponseMessage,
   DonglesResponse,
   PairingModeRequest,
   type PairingModeResponse,
@@ -102,14 +103,22 @@ export function dongleRoutes(service: DongleService, pairing: Pairing, dongleCon
   return router;
 }
 
-/** POST /api/v1/agents/devices/report (the node's session token; `agentAuth` checks it). */
-export function dongleReportRoute(
+/**
+ * The node's side (its session token; `agentAuth` checks it): POST /api/v1/agents/devices/report, and
+ * POST /api/v1/agents/dongles/response — a polling node's answer to a dongle request it got in a poll.
+ */
+export function dongleNodeRoutes(
   service: DongleService,
   agentAuth: express.RequestHandler,
   agentOf: (req: express.Request) => { id: string; userId: string },
   bodyLimitBytes: number,
+  answer: (agentId: string, message: DongleResponseMessage) => void,
 ) {
   const router = Router();
+  router.post('/dongles/response', agentAuth, express.json({ limit: bodyLimitBytes }), (req, res) => {
+    answer(agentOf(req).id, parse(DongleResponseMessage, req.body));
+    res.status(204).end();
+  });
   router.post('/devices/report', agentAuth, express.json({ limit: bodyLimitBytes }), async (req, res) => {
     const report = parse(DongleReport, req.body);
     const { fastScanUntil } = await service.report(agentOf(req), report);

@@ -1,6 +1,7 @@
 import {
   type DongleReport,
   DongleReportResponse,
+  type DongleResponseMessage,
   type HeartbeatRequest,
   PollResponse,
   SessionTokenResponse,
@@ -90,6 +91,16 @@ export class AgentApi {
       signal,
     });
     return parseAnswer(PollResponse, body, 'GET /agents/poll');
+  }
+
+  /** A polling node's answer to a dongle request that came in a poll. */
+  async dongleResponse(message: DongleResponseMessage): Promise<void> {
+    await this.authed({
+      method: 'POST',
+      path: '/agents/dongles/response',
+      body: message,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
   }
 
   async postUpdate(update: TaskUpdate): Promise<void> {

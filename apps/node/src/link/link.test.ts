@@ -153,6 +153,33 @@ describe('Link', () => {
     expect(cloud.requests.every((r) => !r.url.includes(AGENT_TOKEN) && !r.url.includes('cns_'))).toBe(true);
   });
 
+  it('answers a dongle request that came in a poll over HTTP', async () => {
+    cloud.refuseAll = true;
+    const asked: string[] = [];
+    const { link } = makeLink({
+      onDongleRequest: async (message) => {
+        asked.push(message.device_id);
+        return { ok: true, result: { op: 'pairing_start', status: 'ok', seconds: 120, pairing_nonce: null } };
+      },
+    });
+    link.start();
+    await until(() => link.status().state === 'POLLING', 'POLLING');
+    const requestId = randomUUID();
+    cloud.pushDongleRequest({
+      type: 'dongle_request',
+      request_id: requestId,
+      device_id: '0011223344556677',
+      request: { op: 'pairing_start' },
+    });
+    await until(() => cloud.dongleResponses.length === 1, 'the answer over HTTP');
+    expect(asked).toEqual(['0011223344556677']);
+    expect(cloud.dongleResponses[0]).toEqual({
+      type: 'dongle_response',
+      request_id: requestId,
+      outcome: { ok: true, result: { op: 'pairing_start', status: 'ok', seconds: 120, pairing_nonce: null } },
+    });
+  });
+
   it('refreshes a 5-second session token before it expires, without a disconnect', async () => {
     cloud.sessionLifetimeMs = 5000;
     const { link } = makeLink();

@@ -159,6 +159,7 @@ export class Link extends EventEmitter<LinkEvents> {
       cursor: () => this.lastCursor,
       deliver: async (response) => {
         if (response.fast_scan_until) this.options.onScanRequest?.(response.fast_scan_until);
+        for (const request of response.dongle_requests ?? []) this.onPolledDongleRequest(request);
         if (await this.deliver(response.messages))
           this.lastCursor = Math.max(this.lastCursor, response.cursor);
       },
@@ -419,23 +420,41 @@ export class Link extends EventEmitter<LinkEvents> {
   }
 
   private onDongleRequest(socket: AgentSocket, message: DongleRequestMessage): void {
-    const handle = this.options.onDongleRequest;
-    const answered = handle
-      ? handle(message).catch((err): DongleResponseMessage['outcome'] => ({
-          ok: false,
-          code: 'NODE_ERROR',
-          message: err instanceof Error ? err.message.slice(0, 200) : 'the request failed',
-        }))
-      : Promise.resolve<DongleResponseMessage['outcome']>({
-          ok: false,
-          code: 'DISCOVERY_OFF',
-          message: 'this node does not bridge dongles',
-        });
-    void answered.then((outcome) => {
+    void this.answerDongleRequest(message).then((outcome) => {
       // Only on the socket the request came on: a newer socket's cloud side has no one waiting for it.
       if (socket === this.socket)
         socket.send({ type: 'dongle_response', request_id: message.request_id, outcome });
     });
+  }
+
+  /** A dongle request that came in a poll: the answer goes back over HTTP (the cloud routes it to the caller). */
+  private onPolledDongleRequest(message: DongleRequestMessage): void {
+    void this.answerDongleRequest(message)
+      .then((outcome) =>
+        this.api.dongleResponse({ type: 'dongle_response', request_id: message.request_id, outcome }),
+      )
+      .catch((err) =>
+        this.log.warn(
+          { err: errorText(err), request_id: message.request_id },
+          'could not answer a dongle request',
+        ),
+      );
+  }
+
+  private answerDongleRequest(message: DongleRequestMessage): Promise<DongleResponseMessage['outcome']> {
+    const handle = this.options.onDongleRequest;
+    if (!handle) {
+      return Promise.resolve({
+        ok: false,
+        code: 'DISCOVERY_OFF',
+        message: 'this node does not bridge dongles',
+      });
+    }
+    return handle(message).catch((err): DongleResponseMessage['outcome'] => ({
+      ok: false,
+      code: 'NODE_ERROR',
+      message: err instanceof Error ? err.message.slice(0, 200) : 'the request failed',
+    }));
   }
 
   private onSocketClose(socket: AgentSocket, close: SocketClose): void {

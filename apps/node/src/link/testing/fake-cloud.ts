@@ -11,6 +11,8 @@ import type { Duplex } from 'node:stream';
 import {
   AgentCloseCode,
   type CloudMessage,
+  type DongleRequestMessage,
+  type DongleResponseMessage,
   type ErrorBody,
   type ErrorCode,
   FINGERPRINT_HEADER,
@@ -86,6 +88,9 @@ export class FakeCloud {
   private readonly queue: TaskMessage[] = [];
   private nextCursor = 1;
   private pollWaiters = new Set<() => void>();
+  private dongleRequests: DongleRequestMessage[] = [];
+  /** Answers to dongle requests that came over HTTP. */
+  readonly dongleResponses: DongleResponseMessage[] = [];
 
   private constructor(private readonly options: FakeCloudOptions) {
     this.server = createServer((req, res) => {
@@ -121,6 +126,12 @@ export class FakeCloud {
     for (const ws of this.sockets) this.send(ws, message);
     for (const wake of this.pollWaiters) wake();
     return message;
+  }
+
+  /** A dongle request for the next poll (the WebSocket path is tested with the real cloud). */
+  pushDongleRequest(message: DongleRequestMessage): void {
+    this.dongleRequests.push(message);
+    for (const wake of this.pollWaiters) wake();
   }
 
   /** Sends every queued message again, acknowledged or not (a confused server). */
@@ -271,6 +282,12 @@ export class FakeCloud {
       this.updates.push({ via: 'http', update: { ...received, task_id: update[1] as string } });
       return json(res, 200, { task_id: update[1], status: received.status });
     }
+    if (req.method === 'POST' && path === '/api/v1/agents/dongles/response') {
+      this.dongleResponses.push(body as DongleResponseMessage);
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
     if (req.method === 'POST' && path === '/api/v1/agents/going-offline') {
       this.goingOffline.push({ via: 'http', reason: (body as { reason?: string }).reason });
       res.statusCode = 204;
@@ -284,7 +301,7 @@ export class FakeCloud {
     this.polls += 1;
     this.acknowledge(cursor);
     const pending = () => this.queue.filter((m) => m.cursor > cursor);
-    if (pending().length === 0) {
+    if (pending().length === 0 && this.dongleRequests.length === 0) {
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
@@ -297,7 +314,12 @@ export class FakeCloud {
       });
     }
     const messages = pending();
-    json(res, 200, { messages, cursor: messages.at(-1)?.cursor ?? cursor });
+    const dongleRequests = this.dongleRequests.splice(0);
+    json(res, 200, {
+      messages,
+      cursor: messages.at(-1)?.cursor ?? cursor,
+      ...(dongleRequests.length > 0 ? { dongle_requests: dongleRequests } : {}),
+    });
   }
 
   private acknowledge(cursor: number): void {
