@@ -10,17 +10,20 @@ import { AgentGateway } from './agents/gateway';
 import { AgentHub } from './agents/hub';
 import { agentOf, nodeRoutes, requireAgent } from './agents/node-routes';
 import { PollMailboxes } from './agents/poll-mailbox';
+import { signalSealer } from './agents/signal-seal';
 import { agentRoutes } from './agents/routes';
 import type { Config } from './config';
 import type { Database } from './db/client';
-import { DongleConsole, type TokenOpener } from './dongles/console';
+import { DongleConsole } from './dongles/console';
 import { SecurityHolds } from './dongles/holds';
-import { Pairing, type TokenSealer } from './dongles/pairing';
+import { Pairing } from './dongles/pairing';
 import { adminDongleRoutes, dongleNodeRoutes, dongleRoutes } from './dongles/routes';
 import { DongleRpc } from './dongles/rpc';
 import { DongleService } from './dongles/service';
+import { DongleTokens } from './dongles/tokens';
 import type { StreamEngine } from './engine';
 import { healthRoutes } from './health/routes';
+import type { Keyring } from './keys/keyring';
 import { errorHandler, unknownRoute } from './http/errors';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
@@ -37,8 +40,8 @@ export type AppDeps = {
   now: () => Date;
   mailQueued: () => void;
   state: { ready: boolean };
-  /** Seals dongle tokens with the newest master key (src/keys). */
-  keyring: TokenSealer & TokenOpener;
+  /** The dongle-token master keys (src/keys): tokens sealed at rest, dongle requests sealed between instances. */
+  keyring: Keyring;
 };
 
 /** The accounts domain on a database; shared by the server and the CLI. */
@@ -67,7 +70,7 @@ export function createApp(deps: AppDeps) {
   const { config, log, database, engine, now } = deps;
   const db = database.db;
   const { accounts, sessions } = createAccounts(config, db, engine, now, deps.mailQueued);
-  const hub = new AgentHub(engine);
+  const hub = new AgentHub(engine, signalSealer(deps.keyring));
   const mailboxes = new PollMailboxes(hub);
   const agents = new AgentService({
     db,
@@ -92,7 +95,8 @@ export function createApp(deps: AppDeps) {
     send: (agentId, message) => hub.signal(agentId, { kind: 'dongle_request', message }),
   });
   const pairing = new Pairing({ db, engine, log, now, dongles, rpc, sealer: deps.keyring, holds });
-  const dongleConsole = new DongleConsole({ db, log, now, dongles, rpc, keys: deps.keyring, holds });
+  const tokens = new DongleTokens({ db, keys: deps.keyring, holds });
+  const dongleConsole = new DongleConsole({ db, log, now, dongles, rpc, tokens });
   const gateway = new AgentGateway({
     db,
     service: agents,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   AgentCloseCode,
@@ -7,7 +7,6 @@ import {
   type CloudMessage,
   type DongleReport,
   type DongleResponseMessage,
-  type ErrorBody,
   NodeMessage,
 } from '@canopy/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -20,7 +19,7 @@ import { authenticateRequest } from './bearer';
 import type { AgentRow } from './credentials';
 import { HandshakeGate } from './handshake-gate';
 import type { AgentHub } from './hub';
-import { completeUpgrade, watchHangUp } from './upgrade-socket';
+import { completeUpgrade, rejectUpgrade, watchHangUp } from './upgrade-socket';
 
 export const AGENT_WS_PATH = '/ws/agent';
 /** How far a node's attempt stamp may be from the cloud's clock and still order its connections. */
@@ -91,15 +90,11 @@ export class AgentGateway {
     return this.connections.has(agentId);
   }
 
-  /** Takes over upgrades for /ws/agent; other paths are left to later gateways or refused. */
+  /** Takes over upgrades for /ws/agent; other paths are left to other gateways. */
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = (req.url ?? '').split('?')[0];
-      if (path !== AGENT_WS_PATH) {
-        if (server.listenerCount('upgrade') === 1)
-          reject(socket, new ApiError(404, 'NOT_FOUND', `No WebSocket at ${path}`));
-        return;
-      }
+      if (path !== AGENT_WS_PATH) return; // another gateway's, or refused by the server (server.ts)
       void this.upgrade(req, socket, head);
     });
   }
@@ -117,7 +112,7 @@ export class AgentGateway {
     if (!this.gate.hasRoom) {
       log.warn({ queued: this.gate.queued }, 'too many node handshakes waiting; refused');
       hangUp.release();
-      reject(
+      rejectUpgrade(
         socket,
         new ApiError(503, 'SERVICE_UNAVAILABLE', 'Too many nodes are connecting; retry shortly'),
         {
@@ -148,7 +143,7 @@ export class AgentGateway {
         if (apiError.status >= 500) log.error({ err }, 'agent upgrade failed');
         else log.warn({ code: apiError.code }, 'agent connection refused');
         hangUp.release();
-        reject(socket, apiError);
+        rejectUpgrade(socket, apiError);
       } finally {
         if (hangUp.gone()) socket.destroy();
       }
@@ -338,13 +333,3 @@ function attemptOf(req: IncomingMessage): number | null {
 }
 
 /** Answers a refused upgrade with a plain HTTP error carrying the standard body. */
-function reject(socket: Duplex, error: ApiError, headers: Record<string, string> = {}): void {
-  const body: ErrorBody = { code: error.code, message: error.message, details: error.details };
-  const json = JSON.stringify(body);
-  const extra = Object.entries(headers)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('');
-  socket.end(
-    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n${extra}Connection: close\r\n\r\n${json}`,
-  );
-}

@@ -1,5 +1,6 @@
 import type { DongleRequestMessage } from '@canopy/protocol';
 import type { StreamEngine, Unsubscribe } from '../engine';
+import type { SealedSignal, SignalSealer } from './signal-seal';
 
 /**
  * Signals about one agent between cloud instances (through the stream engine's pub/sub):
@@ -19,19 +20,39 @@ export type AgentSignal =
 
 const channel = (agentId: string) => `agent:${agentId}`;
 
+/** How a dongle request travels when a sealer is set: its id in clear, the rest sealed. */
+type SealedRequest = { kind: 'sealed_dongle_request'; request_id: string; sealed: SealedSignal };
+
 export class AgentHub {
-  constructor(private readonly engine: StreamEngine) {}
+  /** With a sealer, dongle requests (tokens, PINs) cross the engine sealed (see signal-seal.ts). */
+  constructor(
+    private readonly engine: StreamEngine,
+    private readonly sealer?: SignalSealer,
+  ) {}
 
   signal(agentId: string, signal: AgentSignal): Promise<void> {
+    if (signal.kind === 'dongle_request' && this.sealer) {
+      const id = signal.message.request_id;
+      const wire: SealedRequest = {
+        kind: 'sealed_dongle_request',
+        request_id: id,
+        sealed: this.sealer.seal(agentId, id, Buffer.from(JSON.stringify(signal.message))),
+      };
+      return this.engine.publish(channel(agentId), JSON.stringify(wire));
+    }
     return this.engine.publish(channel(agentId), JSON.stringify(signal));
   }
 
   listen(agentId: string, handler: (signal: AgentSignal) => void): Promise<Unsubscribe> {
     return this.engine.subscribe(channel(agentId), (message) => {
       try {
-        handler(JSON.parse(message) as AgentSignal);
+        const parsed = JSON.parse(message) as AgentSignal | SealedRequest;
+        if (parsed.kind !== 'sealed_dongle_request') return handler(parsed);
+        if (!this.sealer) return;
+        const plain = this.sealer.open(agentId, parsed.request_id, parsed.sealed);
+        handler({ kind: 'dongle_request', message: JSON.parse(plain.toString('utf8')) });
       } catch {
-        // A malformed signal is dropped; it carries no data, only a nudge.
+        // A malformed signal, or one that does not open, is dropped: its caller times out.
       }
     });
   }

@@ -1,6 +1,8 @@
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ErrorBody } from '@canopy/protocol';
 import type { WebSocket, WebSocketServer } from 'ws';
+import type { ApiError } from '../http/errors';
 
 /** Bytes a client may send before its 101 (a first frame or two at most). */
 export const MAX_EARLY_BYTES = 64 * 1024;
@@ -58,4 +60,16 @@ export function completeUpgrade(
       resolve(ws);
     });
   });
+}
+
+/** Answers an upgrade request with an HTTP error (`{code, message, details}`) and closes the socket. */
+export function rejectUpgrade(socket: Duplex, error: ApiError, headers: Record<string, string> = {}): void {
+  const body: ErrorBody = { code: error.code, message: error.message, details: error.details };
+  const json = JSON.stringify(body);
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n${extra}Connection: close\r\n\r\n${json}`,
+  );
 }

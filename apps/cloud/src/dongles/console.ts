@@ -9,12 +9,12 @@ import { isAllowedCommand } from '@canopy/remp';
 import { and, desc, eq } from 'drizzle-orm';
 import { type AuditActor, writeAudit } from '../audit/writer';
 import type { Db } from '../db/client';
-import { canConfigs, commands, dongles, dongleTokens } from '../db/schema';
+import { canConfigs, commands, dongles } from '../db/schema';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../log';
-import type { SecurityHolds } from './holds';
 import type { DongleRpc } from './rpc';
 import type { DongleService } from './service';
+import type { DongleTokens } from './tokens';
 
 /** Opens a sealed dongle token (src/keys Keyring). */
 export interface TokenOpener {
@@ -30,9 +30,8 @@ export type ConsoleDeps = {
   now: () => Date;
   dongles: DongleService;
   rpc: DongleRpc;
-  keys: TokenOpener;
-  /** SECURITY_HOLD trigger 3b: counts the distinct nodes a dongle's token is handed to. */
-  holds: Pick<SecurityHolds, 'tokenHandedTo'>;
+  /** Opens a dongle's token for the node that carries a request (and counts it: SECURITY_HOLD 3b). */
+  tokens: DongleTokens;
 };
 
 type Actor = { id: string; role: string };
@@ -204,20 +203,7 @@ export class DongleConsole {
   private async reach(actor: Actor, dongleId: string) {
     const owner = await this.visibleOwned(actor, dongleId);
     const { row, agentId } = await this.deps.dongles.route(owner, dongleId);
-    const [sealed] = await this.deps.db
-      .select()
-      .from(dongleTokens)
-      .where(eq(dongleTokens.dongleId, row.id))
-      .limit(1);
-    if (!sealed) throw new ApiError(409, 'CONFLICT', 'This dongle has no token; pair it again');
-    if (!(await this.deps.holds.tokenHandedTo(row, agentId))) {
-      throw new ApiError(409, 'PAIRING_SECURITY_HOLD', 'Security hold — contact support', {
-        ownership_state: 'SECURITY_HOLD',
-      });
-    }
-    const token = this.deps.keys
-      .open(sealed, { dongleId: row.id, userId: sealed.userId, createdAt: sealed.createdAt })
-      .toString('base64');
+    const token = await this.deps.tokens.forAgent(row, agentId);
     return { row, agentId, token };
   }
 
