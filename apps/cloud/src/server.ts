@@ -5,7 +5,8 @@ import type { DestinationStream } from 'pino';
 import type { Accounts } from './accounts/accounts';
 import type { AgentService } from './agents/agents';
 import { sweepSessionTokens } from './agents/credentials';
-import type { AgentGateway } from './agents/gateway';
+import { AGENT_WS_PATH, type AgentGateway } from './agents/gateway';
+import { rejectUpgrade } from './agents/upgrade-socket';
 import { createApp } from './app';
 import type { Config } from './config';
 import { redactUrl } from './config';
@@ -13,6 +14,7 @@ import { startControlSocket } from './control/socket';
 import { type Database, openDatabase } from './db/client';
 import { sweepDongleWork } from './dongles/sweep';
 import { openEngine, type StreamEngine } from './engine';
+import { ApiError } from './http/errors';
 import { assertKeysForStoredTokens } from './keys/check';
 import { rotateKeysCommand } from './keys/control';
 import { type Keyring, loadKeyring } from './keys/keyring';
@@ -113,6 +115,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     server.headersTimeout = 20_000;
     server.requestTimeout = 60_000;
     gateway.attach(server);
+    refuseUnknownUpgrades(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // After a restart every node reconnects within a second or two. Node's default accept queue (511)
@@ -193,4 +196,14 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     if (!options.database) await database.close().catch(() => {});
     throw err;
   }
+}
+
+/** The WebSocket paths the gateways serve; an upgrade to any other gets 404 `{code, message, details}`. */
+const WS_PATHS = new Set([AGENT_WS_PATH, '/ws/data']);
+
+function refuseUnknownUpgrades(server: http.Server): void {
+  server.on('upgrade', (req, socket) => {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (!WS_PATHS.has(path)) rejectUpgrade(socket, new ApiError(404, 'NOT_FOUND', `No WebSocket at ${path}`));
+  });
 }

@@ -102,6 +102,22 @@ describe.each(await backends())('agents on $name', (backend) => {
     });
   });
 
+  it('answers an upgrade to a path no gateway serves with 404 NOT_FOUND', async () => {
+    const reply = await new Promise<{ status: number; body: Json }>((resolve, reject) => {
+      const ws = new WebSocket(`${cloud.baseUrl.replace('http', 'ws')}/ws/nothing-here`);
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) }));
+      });
+      ws.on('open', () => reject(new Error('opened')));
+      ws.on('error', () => {});
+    });
+    expect(reply).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+  });
+
   it('replaces the first connection of an agent by the second with close code 4000', async () => {
     const node = await register();
     await node.connect();

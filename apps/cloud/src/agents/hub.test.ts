@@ -64,9 +64,7 @@ describe('AgentHub dongle requests between instances', () => {
     const forB = signalSealer(keys).seal(b, 'r2', Buffer.from(JSON.stringify(request())));
     const flipped = {
       ...forB,
-      c: Buffer.from(forB.c, 'base64')
-        .map((x, i) => (i === 3 ? x ^ 1 : x))
-        .toString('base64'),
+      c: Buffer.from(Buffer.from(forB.c, 'base64').map((x, i) => (i === 3 ? x ^ 1 : x))).toString('base64'),
     };
     await engine.publish(
       `agent:${b}`,
