@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GROUPS_CHANGED_CHANNEL } from '@canopy/protocol';
+import { decodeRelay } from '@canopy/protocol/relay';
 import express from 'express';
 import { Accounts } from './accounts/accounts';
 import { authRoutes } from './accounts/routes';
@@ -10,25 +12,35 @@ import { AgentGateway } from './agents/gateway';
 import { AgentHub } from './agents/hub';
 import { agentOf, nodeRoutes, requireAgent } from './agents/node-routes';
 import { PollMailboxes } from './agents/poll-mailbox';
-import { signalSealer } from './agents/signal-seal';
 import { agentRoutes } from './agents/routes';
+import { signalSealer } from './agents/signal-seal';
+import { writeAudit } from './audit/writer';
 import type { Config } from './config';
 import type { Database } from './db/client';
 import { DongleConsole } from './dongles/console';
-import { SecurityHolds } from './dongles/holds';
+import { SecurityHolds, SYSTEM_ACTOR } from './dongles/holds';
 import { Pairing } from './dongles/pairing';
 import { adminDongleRoutes, dongleNodeRoutes, dongleRoutes } from './dongles/routes';
 import { DongleRpc } from './dongles/rpc';
 import { DongleService } from './dongles/service';
 import { DongleTokens } from './dongles/tokens';
 import type { StreamEngine } from './engine';
+import { groupRoutes } from './groups/routes';
+import { GroupService } from './groups/service';
 import { healthRoutes } from './health/routes';
-import type { Keyring } from './keys/keyring';
 import { errorHandler, unknownRoute } from './http/errors';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { loadSession, requireCsrf } from './http/session-middleware';
+import type { Keyring } from './keys/keyring';
 import type { Logger } from './log';
+import { DataGateway } from './relay/data-gateway';
+import { Relay } from './relay/relay';
+import { consoleAccess } from './streams/access';
+import { ConsoleStreams } from './streams/console-streams';
+import { canFrameEvent } from './streams/frames';
+import { consoleStreamKey } from './streams/keys';
+import { consoleRoutes } from './streams/routes';
 import { downloadRoutes } from './web/downloads';
 import { findWebDist, webRoutes } from './web/static';
 
@@ -81,12 +93,15 @@ export function createApp(deps: AppDeps) {
     queueMax: config.agents.queueMax,
   });
   const holds = new SecurityHolds({ db, engine, log, now });
+  // The live console (SSE): its streams are the ring buffer every instance shares through the engine.
+  const consoleStreams = new ConsoleStreams({ engine, log, now: () => now().getTime() });
   const dongles = new DongleService({
     db,
     engine,
     log,
     now,
     holds,
+    consoleStreams,
     agentIdleTimeoutMs: config.agents.idleTimeoutMs,
     askToScan: (agentId, fastUntil) => hub.signal(agentId, { kind: 'scan', fastUntil }),
   });
@@ -94,9 +109,72 @@ export function createApp(deps: AppDeps) {
     engine,
     send: (agentId, message) => hub.signal(agentId, { kind: 'dongle_request', message }),
   });
-  const pairing = new Pairing({ db, engine, log, now, dongles, rpc, sealer: deps.keyring, holds });
+  const relayOf: { current?: Relay } = {};
+  const groups = new GroupService({
+    db,
+    engine,
+    log,
+    now,
+    dongles,
+    bufferOf: async (groupId) =>
+      relayOf.current ? relayOf.current.buffer(groupId) : { a_to_b: 0, b_to_a: 0, pressure: false },
+  });
+  const pairing = new Pairing({ db, engine, log, now, dongles, rpc, sealer: deps.keyring, holds, groups });
   const tokens = new DongleTokens({ db, keys: deps.keyring, holds });
-  const dongleConsole = new DongleConsole({ db, log, now, dongles, rpc, tokens });
+  const dongleConsole = new DongleConsole({ db, log, now, dongles, rpc, tokens, consoleStreams });
+  // The CAN relay (spec 002 §13.3): the data plane's gateway and the buffer per group direction.
+  const relay = new Relay({
+    engine,
+    log,
+    now: () => now().getTime(),
+    groups: {
+      bridged: () => groups.bridged(),
+      setMode: (groupId, mode, reason) => groups.setMode(groupId, mode, reason),
+    },
+    dongles: {
+      route: async (userId, dongleId) => {
+        const { row, agentId } = await dongles.route(userId, dongleId);
+        return { agentId, token: () => tokens.forAgent(row, agentId) };
+      },
+    },
+    audit: (groupId, details) =>
+      writeAudit(db, SYSTEM_ACTOR, {
+        action: 'relay.buffer_trimmed',
+        targetType: 'group',
+        targetId: groupId,
+        details,
+      }),
+    onFrames: (groupId, dongles, _from, message) => {
+      // The live console (sampled there; the data plane itself is never sampled).
+      const decoded = decodeRelay(message);
+      if (!decoded.ok || decoded.value.kind !== 'frames') return;
+      const { frames } = decoded.value;
+      const events = (dongleId: string, direction: 'rx' | 'tx') =>
+        frames.map((f) => canFrameEvent(f, { dongleId, direction, groupId }));
+      Promise.all([
+        consoleStreams.emitFrames(
+          [consoleStreamKey('dongle', dongles.from), consoleStreamKey('group', groupId)],
+          events(dongles.from, 'rx'),
+        ),
+        dongles.to
+          ? consoleStreams.emitFrames([consoleStreamKey('dongle', dongles.to)], events(dongles.to, 'tx'))
+          : undefined,
+      ]).catch((err) => log.warn({ err, group_id: groupId }, 'could not show frames in the live console'));
+    },
+    replayRate: config.relay.replayRate,
+    maxFrames: config.relay.maxFrames,
+    maxAgeMs: config.relay.maxAgeMs,
+  });
+  relayOf.current = relay;
+  void engine.subscribe(GROUPS_CHANGED_CHANNEL, () => void relay.reconcile());
+  const dataGateway = new DataGateway({
+    db,
+    relay,
+    log,
+    now,
+    pingIntervalMs: config.agents.pingIntervalMs,
+    idleTimeoutMs: config.agents.idleTimeoutMs,
+  });
   const gateway = new AgentGateway({
     db,
     service: agents,
@@ -154,6 +232,9 @@ export function createApp(deps: AppDeps) {
   api.use('/auth', authRoutes(accounts, sessions, config.publicUrl, config.sessionTtlMs));
   api.use('/agents', agentRoutes(db, agents, now));
   api.use('/dongles', dongleRoutes(dongles, pairing, dongleConsole));
+  // A group's console is visible to whoever may see the group (its owner, a super_admin).
+  api.use('/streams', consoleRoutes({ streams: consoleStreams, ...consoleAccess(dongles, groups) }));
+  api.use('/groups', groupRoutes(groups));
   api.use('/admin', adminDongleRoutes(dongles, pairing));
   api.use('/admin', adminRoutes(db, accounts));
   api.use(unknownRoute);
@@ -165,5 +246,5 @@ export function createApp(deps: AppDeps) {
   app.use(webRoutes(findWebDist(here)));
   app.use(unknownRoute);
   app.use(errorHandler);
-  return { app, accounts, sessions, agents, gateway, mailboxes };
+  return { app, accounts, sessions, agents, gateway, mailboxes, consoleStreams, relay, dataGateway };
 }

@@ -34,6 +34,10 @@ const EnvSchema = z.object({
   AGENT_QUEUE_MAX: positiveInt.max(100_000).default(1000),
   AGENT_HANDSHAKE_CONCURRENCY: positiveInt.max(1000).default(16),
   AGENT_HANDSHAKE_QUEUE_MAX: positiveInt.max(1_000_000).default(20_000),
+  /** The CAN relay (spec 002 §13.3): replay rate after a reconnect, and the buffer's retention per direction. */
+  RELAY_REPLAY_RATE: positiveInt.max(1_000_000).default(5000),
+  RELAY_MAX_FRAMES: positiveInt.max(10_000_000).default(200_000),
+  RELAY_MAX_AGE_S: positiveInt.max(86_400).default(600),
 });
 
 export type Config = {
@@ -60,6 +64,7 @@ export type Config = {
     handshakeQueueMax: number;
     wsUrl: string;
   };
+  relay: { replayRate: number; maxFrames: number; maxAgeMs: number };
   /**
    * The dongle-token master keys from `DONGLE_TOKEN_MASTER_KEY_V<n>`, lowest version first; empty when none
    * is set (the key file in the data folder is used then: see keys/keyring.ts).
@@ -121,6 +126,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       handshakeConcurrency: e.AGENT_HANDSHAKE_CONCURRENCY,
       handshakeQueueMax: e.AGENT_HANDSHAKE_QUEUE_MAX,
       wsUrl: `${publicUrl.replace(/^http/, 'ws')}/ws/agent`,
+    },
+    relay: {
+      replayRate: e.RELAY_REPLAY_RATE,
+      maxFrames: e.RELAY_MAX_FRAMES,
+      maxAgeMs: e.RELAY_MAX_AGE_S * 1000,
     },
     dongleTokenKeys: keys.keys,
   };

@@ -21,6 +21,7 @@ import { type Keyring, loadKeyring } from './keys/keyring';
 import { createLogger, type Logger } from './log';
 import { devSinkTransport, smtpTransport } from './mail/transports';
 import { startMailWorker } from './mail/worker';
+import { DATA_WS_PATH } from './relay/data-gateway';
 
 export type RunningCloud = {
   url: string;
@@ -100,21 +101,23 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     closers.push(() => mail.stop());
 
     const state = { ready: false };
-    const { app, accounts, sessions, agents, gateway, mailboxes } = createApp({
-      config,
-      log,
-      database,
-      engine,
-      now,
-      mailQueued: mail.kick,
-      state,
-      keyring,
-    });
+    const { app, accounts, sessions, agents, gateway, mailboxes, relay, dataGateway, consoleStreams } =
+      createApp({
+        config,
+        log,
+        database,
+        engine,
+        now,
+        mailQueued: mail.kick,
+        state,
+        keyring,
+      });
 
     const server = http.createServer(app);
     server.headersTimeout = 20_000;
     server.requestTimeout = 60_000;
     gateway.attach(server);
+    dataGateway.attach(server);
     refuseUnknownUpgrades(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -135,6 +138,9 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
     // Closers run in reverse: live node connections close (1001) before the HTTP server stops.
     closers.push(() => gateway.close());
     closers.push(() => mailboxes.close());
+    closers.push(() => relay.close());
+    closers.push(() => dataGateway.close());
+    closers.push(async () => consoleStreams.close());
 
     const dongleSweeper = setInterval(() => {
       sweepDongleWork(database.db, now())
@@ -199,7 +205,7 @@ export async function startCloud(config: Config, options: StartOptions = {}): Pr
 }
 
 /** The WebSocket paths the gateways serve; an upgrade to any other gets 404 `{code, message, details}`. */
-const WS_PATHS = new Set([AGENT_WS_PATH, '/ws/data']);
+const WS_PATHS = new Set([AGENT_WS_PATH, DATA_WS_PATH]);
 
 function refuseUnknownUpgrades(server: http.Server): void {
   server.on('upgrade', (req, socket) => {

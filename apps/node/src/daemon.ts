@@ -7,6 +7,8 @@ import { type CredentialOptions, loadToken } from './credential';
 import { handleCrashes, startHealthServer } from './health';
 import { Link } from './link/link';
 import { createLogger, type LogMode } from './log';
+import { DataLink } from './relay/data-link';
+import { dataWsUrl } from './relay/url';
 import { acquirePidFile, fingerprint, machineId, VERSION } from './system';
 import { defaultWorkspaceRoot, TaskRunner } from './tasks/runner';
 
@@ -39,6 +41,7 @@ export interface DaemonOptions {
 const SHUTDOWN_LINK_MS = 3000;
 const CRASH_LINK_MS = 2000;
 const TASKS_STOP_MS = 3000;
+const RELAY_STOP_MS = 2000;
 
 /**
  * Runs the node until SIGTERM/SIGINT (then resolves 0 after a clean shutdown) or a crash (exit 1, so a
@@ -77,11 +80,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   let runner: TaskRunner | undefined;
   let bridge: Bridge | undefined;
+  let dataLink: DataLink | undefined;
+  const machineFingerprint = fingerprint(machineId(home), null);
   const link = new Link({
     cloudUrl: config.cloudUrl,
     wsUrl,
     agentToken: token,
-    fingerprint: fingerprint(machineId(home), null),
+    fingerprint: machineFingerprint,
     version: VERSION,
     log,
     enablePollingFallback: config.enablePollingFallback,
@@ -115,8 +120,19 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     },
     log,
     report: (report) => link.reportDongles(report),
+    onFrame: (from, header, frame) => dataLink?.onFrame(from, header, frame),
   });
   const dongles = bridge;
+  // The data plane (spec 002 §13.3): CAN frames of the groups this node bridges, on their own WebSocket.
+  const relay = new DataLink({
+    url: dataWsUrl(config.cloudUrl),
+    agentToken: token,
+    fingerprint: machineFingerprint,
+    log,
+    remp: dongles.remp,
+    targetOf: (deviceId) => dongles.registry.target(deviceId),
+  });
+  dataLink = relay;
   link.on('welcome', () => dongles.reconnected());
 
   const health =
@@ -128,6 +144,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           status: () => link.status(),
           lastTaskAt: () => tasks.lastTaskAt(),
           dongles: () => dongles.status(),
+          relay: () => relay.status(),
           log: log.child({ component: 'health' }),
         })
       : null;
@@ -146,6 +163,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
         log.warn({ err }, 'the task runner did not stop cleanly'),
       );
     }
+    await bounded(() => relay.stop(), RELAY_STOP_MS).catch((err) =>
+      log.warn({ err }, 'the data link did not stop cleanly'),
+    );
     await dongles.stop().catch((err) => log.warn({ err }, 'the dongle bridge did not stop cleanly'));
     await bounded(
       () => link.stop(code === 0 ? 'shutdown' : 'crash'),
@@ -193,6 +213,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     link.start();
     // Without discovery the node still runs tasks; the log says why dongles stay unseen.
     await dongles.start().catch((err) => log.error({ err }, 'dongle discovery could not start'));
+    // No dongles, no data plane: the data link runs only beside a running bridge.
+    if (dongles.running) relay.start();
   } catch (err) {
     log.fatal({ err }, 'canopy-node could not start');
     await finish(1);

@@ -6,6 +6,8 @@ import { UsersPage } from './admin/UsersPage';
 import { RequireAuth } from './auth/RequireAuth';
 import { DonglePage } from './dongles/DonglePage';
 import { DonglesPage } from './dongles/DonglesPage';
+import { GroupPage } from './groups/GroupPage';
+import { GroupsPage } from './groups/GroupsPage';
 import { NodePage } from './nodes/NodePage';
 import { NodesPage } from './nodes/NodesPage';
 import { ComingNextPage, PLANNED_PAGES } from './pages/ComingNextPage';
@@ -33,7 +35,8 @@ export function App() {
           <Route path="nodes/:id" element={<NodePage />} />
           <Route path="dongles" element={<DonglesPage />} />
           <Route path="dongles/:id" element={<DonglePage />} />
-          <Route path="groups" element={<ComingNextPage {...PLANNED_PAGES.groups} />} />
+          <Route path="groups" element={<GroupsPage />} />
+          <Route path="groups/:id" element={<GroupPage />} />
           <Route path="my-devices" element={<ComingNextPage {...PLANNED_PAGES.myDevices} />} />
           <Route path="admin" element={<RequireAdmin />}>
             <Route index element={<Navigate to="/admin/users" replace />} />

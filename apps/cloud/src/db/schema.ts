@@ -5,6 +5,7 @@ import {
   boolean,
   check,
   customType,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -12,6 +13,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -310,6 +312,8 @@ export const dongles = pgTable(
       'dongles_claimed_owner_check',
       sql`${t.ownershipState} <> 'CLAIMED_ACTIVE' or ${t.ownerUserId} is not null`,
     ),
+    // What a group member's composite foreign key points at: the dongle together with its owner.
+    unique('dongles_id_owner_key').on(t.id, t.ownerUserId),
   ],
 );
 
@@ -461,5 +465,71 @@ export const commands = pgTable(
   (t) => [
     index('commands_dongle_created_idx').on(t.dongleId, t.createdAt),
     check('commands_status_check', sql`${t.status} in ('queued', 'running', 'done', 'error', 'timeout')`),
+  ],
+);
+
+/**
+ * Two dongles of one owner relayed to each other (spec 002 §13, §21.7). `dongle_a_id`/`dongle_b_id` say which
+ * is which side; the rules (one group per dongle, one dongle per side, both the owner's) are kept by
+ * dongle_group_members.
+ */
+export const dongleGroups = pgTable(
+  'dongle_groups',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerUserId: uuid('owner_user_id')
+      .notNull()
+      .references(() => users.id),
+    name: text('name').notNull(),
+    dongleAId: uuid('dongle_a_id')
+      .notNull()
+      .references(() => dongles.id),
+    dongleBId: uuid('dongle_b_id')
+      .notNull()
+      .references(() => dongles.id),
+    mode: text('mode', { enum: ['inactive', 'active', 'degraded'] })
+      .notNull()
+      .default('inactive'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('dongle_groups_id_owner_key').on(t.id, t.ownerUserId),
+    // spec 002 §21.7 has each side unique as well (dongle_group_members keeps the one-group rule across sides).
+    unique('dongle_groups_dongle_a_key').on(t.dongleAId),
+    unique('dongle_groups_dongle_b_key').on(t.dongleBId),
+    index('dongle_groups_owner_idx').on(t.ownerUserId, t.createdAt),
+    check('dongle_groups_mode_check', sql`${t.mode} in ('inactive', 'active', 'degraded')`),
+    check('dongle_groups_distinct_check', sql`${t.dongleAId} <> ${t.dongleBId}`),
+    check('dongle_groups_name_check', sql`char_length(${t.name}) between 1 and 80`),
+  ],
+);
+
+/**
+ * A group's two dongles, one row each. The primary key puts a dongle in at most one group; (group, side) is
+ * unique; both foreign keys carry the owner, so a member is always its group owner's dongle — and a dongle
+ * cannot lose its owner (unpair) while it is still in a group. Deleting a group deletes its members.
+ */
+export const dongleGroupMembers = pgTable(
+  'dongle_group_members',
+  {
+    dongleId: uuid('dongle_id').primaryKey(),
+    groupId: uuid('group_id').notNull(),
+    ownerUserId: uuid('owner_user_id').notNull(),
+    side: text('side', { enum: ['a', 'b'] }).notNull(),
+  },
+  (t) => [
+    unique('dongle_group_members_group_side_key').on(t.groupId, t.side),
+    check('dongle_group_members_side_check', sql`${t.side} in ('a', 'b')`),
+    foreignKey({
+      name: 'dongle_group_members_dongle_owner_fk',
+      columns: [t.dongleId, t.ownerUserId],
+      foreignColumns: [dongles.id, dongles.ownerUserId],
+    }),
+    foreignKey({
+      name: 'dongle_group_members_group_owner_fk',
+      columns: [t.groupId, t.ownerUserId],
+      foreignColumns: [dongleGroups.id, dongleGroups.ownerUserId],
+    }).onDelete('cascade'),
   ],
 );

@@ -4,6 +4,7 @@ import type {
   CanConfigResponse,
   Command,
   CommandRequest,
+  CommandStatus,
 } from '@canopy/protocol';
 import { isAllowedCommand } from '@canopy/remp';
 import { and, desc, eq } from 'drizzle-orm';
@@ -12,6 +13,8 @@ import type { Db } from '../db/client';
 import { canConfigs, commands, dongles } from '../db/schema';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../log';
+import type { ConsoleEmitter } from '../streams/console-streams';
+import { consoleStreamKey } from '../streams/keys';
 import type { DongleRpc } from './rpc';
 import type { DongleService } from './service';
 import type { DongleTokens } from './tokens';
@@ -32,6 +35,8 @@ export type ConsoleDeps = {
   rpc: DongleRpc;
   /** Opens a dongle's token for the node that carries a request (and counts it: SECURITY_HOLD 3b). */
   tokens: DongleTokens;
+  /** The live console hears of every status change of a command (command_status). */
+  consoleStreams?: Pick<ConsoleEmitter, 'notify'>;
 };
 
 type Actor = { id: string; role: string };
@@ -99,7 +104,13 @@ export class DongleConsole {
   }
 
   /** Queues a command; it runs at once through the node, and its status moves queued → running → final. */
-  async runCommand(actor: Actor, dongleId: string, input: CommandRequest, audit: AuditActor) {
+  async runCommand(
+    actor: Actor,
+    dongleId: string,
+    input: CommandRequest,
+    audit: AuditActor,
+    requestId?: string,
+  ) {
     const { db } = this.deps;
     const line = [input.command, ...input.args].join(' ').trim();
     if (!isAllowedCommand(line)) {
@@ -125,7 +136,8 @@ export class DongleConsole {
       targetId: target.row.id,
       details: { device_id: target.row.deviceId, command_id: row.id, command: line },
     });
-    void this.execute(row.id, target, line, input.timeout_ms, audit);
+    this.announce({ id: row.id, dongleId: target.row.id, command: line, requestId }, row.status, {});
+    void this.execute(row.id, target, line, input.timeout_ms, audit, requestId);
     return { command_id: row.id, status: row.status };
   }
 
@@ -157,18 +169,23 @@ export class DongleConsole {
     line: string,
     timeoutMs: number,
     audit: AuditActor,
+    requestId?: string,
   ): Promise<void> {
     const { db, rpc, now, log } = this.deps;
-    const finish = (fields: Partial<typeof commands.$inferInsert>) =>
-      db
+    const which = { id: commandId, dongleId: target.row.id, command: line, requestId };
+    const finish = async (fields: Partial<typeof commands.$inferInsert> & { status: CommandStatus }) => {
+      await db
         .update(commands)
         .set({ finishedAt: now(), ...fields })
         .where(eq(commands.id, commandId));
+      this.announce(which, fields.status, { exit_code: fields.exitCode, error: fields.error });
+    };
     try {
       await db
         .update(commands)
         .set({ status: 'running', startedAt: now() })
         .where(eq(commands.id, commandId));
+      this.announce(which, 'running', {});
       // The corr_id of the REMP exchange is the command's id, end to end.
       const answer = await rpc.call(
         target.agentId,
@@ -197,6 +214,22 @@ export class DongleConsole {
         error: err instanceof Error ? err.message.slice(0, 500) : 'the command failed',
       }).catch((e) => log.error({ err: e, command_id: commandId }, 'could not record a command result'));
     }
+  }
+
+  private announce(
+    command: { id: string; dongleId: string; command: string; requestId?: string },
+    status: CommandStatus,
+    outcome: { exit_code?: number | null; error?: string | null },
+  ): void {
+    this.deps.consoleStreams?.notify(consoleStreamKey('dongle', command.dongleId), 'command_status', {
+      command_id: command.id,
+      dongle_id: command.dongleId,
+      command: command.command,
+      status,
+      ...outcome,
+      at: this.deps.now().toISOString(),
+      request_id: command.requestId,
+    });
   }
 
   /** The owner (or a super_admin), the node that reaches the dongle, and its token opened for one request. */

@@ -5,6 +5,7 @@ import { type AuditActor, writeAudit } from '../audit/writer';
 import type { Db } from '../db/client';
 import { dongles, dongleTokens, pairingSessions } from '../db/schema';
 import type { StreamEngine } from '../engine';
+import type { GroupService } from '../groups/service';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../log';
 import type { SecurityHolds } from './holds';
@@ -34,6 +35,8 @@ export type PairingDeps = {
   rpc: DongleRpc;
   sealer: TokenSealer;
   holds: SecurityHolds;
+  /** Unpairing takes the dongle out of its group (spec 002 §12): the group is deleted, as it needs two. */
+  groups: Pick<GroupService, 'removeDongle' | 'changed'>;
 };
 
 type DongleRow = typeof dongles.$inferSelect;
@@ -179,7 +182,9 @@ export class Pairing {
       throw new ApiError(404, 'DONGLE_NOT_FOUND', 'Dongle not found');
     // spec 002 §11.3: only a super_admin clears a hold (force-unpair).
     if (!force && row.ownershipState === 'SECURITY_HOLD') throw holdError();
-    await db.transaction(async (tx) => {
+    const groupId = await db.transaction(async (tx) => {
+      // Before the owner goes: a group member's foreign key holds the dongle to its owner.
+      const removed = await this.deps.groups.removeDongle(tx, row.id, actor);
       await tx
         .update(dongles)
         .set({ ownerUserId: null, ownershipState: 'UNCLAIMED', updatedAt: now() })
@@ -218,7 +223,9 @@ export class Pairing {
           },
         });
       }
+      return removed;
     });
+    if (groupId) await this.deps.groups.changed(groupId);
     // A cleared hold starts its counters (pairing starts, nodes given the token) over.
     if (row.ownershipState === 'SECURITY_HOLD') await this.deps.holds.forgetCounts(row.id);
   }

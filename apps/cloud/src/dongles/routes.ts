@@ -81,7 +81,11 @@ export function dongleRoutes(service: DongleService, pairing: Pairing, dongleCon
     const input = parse(CommandRequest, req.body);
     res
       .status(202)
-      .json(CommandResponse.parse(await dongleConsole.runCommand(userOf(req), id, input, auditActor(req))));
+      .json(
+        CommandResponse.parse(
+          await dongleConsole.runCommand(userOf(req), id, input, auditActor(req), String(req.id)),
+        ),
+      );
   });
 
   router.get('/:id/commands', async (req, res) => {
@@ -121,7 +125,7 @@ export function dongleNodeRoutes(
   });
   router.post('/devices/report', agentAuth, express.json({ limit: bodyLimitBytes }), async (req, res) => {
     const report = parse(DongleReport, req.body);
-    const { fastScanUntil } = await service.report(agentOf(req), report);
+    const { fastScanUntil } = await service.report(agentOf(req), report, String(req.id));
     const body: DongleReportResponse = { accepted: report.dongles.length, fast_scan_until: fastScanUntil };
     res.json(body);
   });

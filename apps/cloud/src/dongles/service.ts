@@ -13,6 +13,9 @@ import { agents, dongleSightings, dongles, users } from '../db/schema';
 import type { StreamEngine } from '../engine';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../log';
+import type { ConsoleEmitter } from '../streams/console-streams';
+import { consoleStreamKey } from '../streams/keys';
+import { presenceChanged, presenceOf } from '../streams/presence';
 import type { SecurityHolds } from './holds';
 
 /** How long a Dongles page keeps its user's nodes scanning fast after it last asked (POST /dongles/scan). */
@@ -36,6 +39,8 @@ export type DongleServiceDeps = {
   askToScan: (agentId: string, fastUntil: string) => Promise<void>;
   /** SECURITY_HOLD trigger 4 (rejected tokens from one LAN address) is checked on every report. */
   holds?: Pick<SecurityHolds, 'checkAuthFailures'>;
+  /** The live console hears when an owned dongle goes online or offline, or moves to another node. */
+  consoleStreams?: Pick<ConsoleEmitter, 'notify'>;
 };
 
 type SightingRow = typeof dongleSightings.$inferSelect & {
@@ -55,10 +60,12 @@ export class DongleService {
   async report(
     agent: { id: string; userId: string },
     report: DongleReport,
+    requestId?: string,
   ): Promise<{ fastScanUntil: string | null }> {
     const { db, now, log } = this.deps;
     const at = now();
     const seen = dedupe(report.dongles);
+    const presenceBefore = this.deps.consoleStreams ? await this.presenceOfOwned(agent.userId) : undefined;
     await db.transaction(async (tx) => {
       let ids = new Map<string, string>();
       if (seen.length > 0) {
@@ -131,7 +138,41 @@ export class DongleService {
         });
     });
     await this.deps.holds?.checkAuthFailures(agent, report);
+    if (presenceBefore) {
+      await this.announcePresence(agent.userId, presenceBefore, requestId).catch((err) =>
+        log.warn({ err, agent_id: agent.id }, 'could not tell the live console of presence'),
+      );
+    }
     return { fastScanUntil: await this.fastScanUntil(agent.userId) };
+  }
+
+  /** The owner of a dongle (null when unclaimed or unknown). */
+  async ownerOf(dongleId: string): Promise<string | null> {
+    const [row] = await this.deps.db
+      .select({ owner: dongles.ownerUserId })
+      .from(dongles)
+      .where(eq(dongles.id, dongleId))
+      .limit(1);
+    return row?.owner ?? null;
+  }
+
+  private async presenceOfOwned(userId: string) {
+    const owned = (await this.list(userId)).filter((d) => d.owned);
+    return new Map(owned.map((d) => [d.id, presenceOf(d)]));
+  }
+
+  private async announcePresence(
+    userId: string,
+    before: Map<string, ReturnType<typeof presenceOf>>,
+    requestId: string | undefined,
+  ): Promise<void> {
+    for (const [id, after] of await this.presenceOfOwned(userId)) {
+      if (!presenceChanged(before.get(id), after)) continue;
+      this.deps.consoleStreams?.notify(consoleStreamKey('dongle', id), 'presence', {
+        ...after,
+        request_id: requestId,
+      });
+    }
   }
 
   /** Until when the user's nodes should scan fast, or null. */

@@ -16,6 +16,11 @@ export class DongleTokens {
   ) {}
 
   async forAgent(row: typeof dongles.$inferSelect, agentId: string): Promise<string> {
+    if (row.ownershipState !== 'CLAIMED_ACTIVE') {
+      throw new ApiError(409, 'CONFLICT', `The dongle is ${row.ownershipState}; it needs attention first`, {
+        ownership_state: row.ownershipState,
+      });
+    }
     const [sealed] = await this.deps.db
       .select()
       .from(dongleTokens)

@@ -1,8 +1,21 @@
 /**
  * The stream engine: Redis when REDIS_URL is set, else an in-process engine with the same contract.
- * Later domains add streams and presence here; the foundation needs health and shared counters.
+ * Health, shared counters, pub/sub, Redis-Streams-shaped streams (the relay's buffer, the console's ring
+ * buffer) and plain values.
  */
 export type WindowCount = { count: number; resetInMs: number };
+
+export type StreamEntry = { id: string; data: Buffer };
+
+/** A reader that may block; with Redis it owns one dedicated connection (blocking XREAD ties up a connection). */
+export interface StreamReader {
+  /**
+   * Entries with id > afterId ('0' = from the start), at most `count`; when there are none, waits up to
+   * blockMs (0 = return at once) for the first to arrive. Rejects when closed.
+   */
+  read(stream: string, afterId: string, count: number, blockMs: number): Promise<StreamEntry[]>;
+  close(): Promise<void>;
+}
 
 export interface StreamEngine {
   readonly kind: 'redis' | 'memory';
@@ -17,6 +30,25 @@ export interface StreamEngine {
   publish(channel: string, message: string): Promise<void>;
   /** Listens on `channel` until the returned function is called. */
   subscribe(channel: string, handler: (message: string) => void): Promise<Unsubscribe>;
+
+  /** Appends in order (one XADD each, pipelined); returns the new ids, strictly increasing per stream, Redis format "<ms>-<seq>". */
+  append(stream: string, entries: Buffer[]): Promise<string[]>;
+  /** Non-blocking read: entries with id > afterId, at most count. */
+  range(stream: string, afterId: string, count: number): Promise<StreamEntry[]>;
+  openReader(): StreamReader;
+  /** Removes entries with id < minId (XTRIM MINID); returns how many went. */
+  trimBefore(stream: string, minId: string): Promise<number>;
+  /** Keeps at most the newest maxLen entries (exact XTRIM MAXLEN); returns how many went. */
+  trimToLength(stream: string, maxLen: number): Promise<number>;
+  /** Entries held now, and the ids of the oldest and newest of them (null when there are none). */
+  streamInfo(stream: string): Promise<{ length: number; firstId: string | null; lastId: string | null }>;
+  deleteStream(stream: string): Promise<void>;
+
+  /** Adds n to an integer value (absent = 0); returns the new value. */
+  incrBy(key: string, n: number): Promise<number>;
+  getValue(key: string): Promise<string | null>;
+  setValue(key: string, value: string): Promise<void>;
+  deleteValues(...keys: string[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@ import type { StreamEngine } from './engine';
 import { MemoryEngine } from './memory';
 import { RedisEngine } from './redis';
 
-export type { StreamEngine, Unsubscribe, WindowCount } from './engine';
+export type { StreamEngine, StreamEntry, StreamReader, Unsubscribe, WindowCount } from './engine';
 export { MemoryEngine } from './memory';
 export { RedisEngine } from './redis';
 

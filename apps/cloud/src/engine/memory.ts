@@ -1,4 +1,5 @@
-import type { StreamEngine, Unsubscribe, WindowCount } from './engine';
+import type { StreamEngine, StreamEntry, StreamReader, Unsubscribe, WindowCount } from './engine';
+import { MemoryStreams } from './memory-streams';
 
 type Counter = { count: number; expiresAt: number };
 
@@ -9,10 +10,13 @@ export class MemoryEngine implements StreamEngine {
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   private readonly channels = new Map<string, Set<(message: string) => void>>();
+  private readonly streams: MemoryStreams;
+  private readonly values = new Map<string, string>();
 
   constructor(private readonly now: () => number = Date.now) {
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
+    this.streams = new MemoryStreams(now);
   }
 
   async ping(): Promise<void> {
@@ -58,11 +62,75 @@ export class MemoryEngine implements StreamEngine {
     };
   }
 
+  async append(stream: string, entries: Buffer[]): Promise<string[]> {
+    this.assertOpen();
+    return this.streams.append(stream, entries);
+  }
+
+  async range(stream: string, afterId: string, count: number): Promise<StreamEntry[]> {
+    this.assertOpen();
+    return this.streams.range(stream, afterId, count);
+  }
+
+  openReader(): StreamReader {
+    return this.streams.openReader();
+  }
+
+  async trimBefore(stream: string, minId: string): Promise<number> {
+    this.assertOpen();
+    return this.streams.trimBefore(stream, minId);
+  }
+
+  async trimToLength(stream: string, maxLen: number): Promise<number> {
+    this.assertOpen();
+    return this.streams.trimToLength(stream, maxLen);
+  }
+
+  async streamInfo(stream: string) {
+    this.assertOpen();
+    return this.streams.info(stream);
+  }
+
+  async deleteStream(stream: string): Promise<void> {
+    this.streams.delete(stream);
+  }
+
+  async incrBy(key: string, n: number): Promise<number> {
+    this.assertOpen();
+    const current = this.values.get(key) ?? '0';
+    if (!/^-?\d+$/.test(current) || !Number.isSafeInteger(n)) {
+      throw new Error('ERR value is not an integer or out of range');
+    }
+    const next = Number(current) + n;
+    this.values.set(key, String(next));
+    return next;
+  }
+
+  async getValue(key: string): Promise<string | null> {
+    this.assertOpen();
+    return this.values.get(key) ?? null;
+  }
+
+  async setValue(key: string, value: string): Promise<void> {
+    this.assertOpen();
+    this.values.set(key, value);
+  }
+
+  async deleteValues(...keys: string[]): Promise<void> {
+    for (const key of keys) this.values.delete(key);
+  }
+
   async close(): Promise<void> {
+    this.streams.close();
+    this.values.clear();
     this.channels.clear();
     this.closed = true;
     clearInterval(this.sweeper);
     this.counters.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the in-process stream engine is closed');
   }
 
   private sweep(): void {

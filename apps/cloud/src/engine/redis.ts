@@ -1,5 +1,10 @@
 import { Redis } from 'ioredis';
-import type { StreamEngine, Unsubscribe, WindowCount } from './engine';
+import type { StreamEngine, StreamEntry, StreamReader, Unsubscribe, WindowCount } from './engine';
+import { nextStreamId } from './stream-id';
+
+/** The one field of each stream entry (Redis entries are field-value lists; ours carry one opaque value). */
+const FIELD = 'd';
+type RawEntry = [Buffer, Buffer[]];
 
 /** Redis-backed engine: counters are shared by every cloud instance on the same Redis. */
 export class RedisEngine implements StreamEngine {
@@ -87,6 +92,72 @@ export class RedisEngine implements StreamEngine {
     };
   }
 
+  async append(stream: string, entries: Buffer[]): Promise<string[]> {
+    if (entries.length === 0) return [];
+    const k = this.prefix + stream;
+    // MULTI: pipelined, and all or nothing should the connection drop half-way.
+    const tx = this.redis.multi();
+    for (const data of entries) tx.xadd(k, '*', FIELD, data);
+    return results(await tx.exec()).map(String);
+  }
+
+  async range(stream: string, afterId: string, count: number): Promise<StreamEntry[]> {
+    if (count <= 0) return [];
+    const raw = await this.redis.xrangeBuffer(
+      this.prefix + stream,
+      nextStreamId(afterId),
+      '+',
+      'COUNT',
+      count,
+    );
+    return raw.map(toEntry);
+  }
+
+  openReader(): StreamReader {
+    return new RedisReader(this.redis, this.prefix);
+  }
+
+  async trimBefore(stream: string, minId: string): Promise<number> {
+    return this.redis.xtrim(this.prefix + stream, 'MINID', minId);
+  }
+
+  async trimToLength(stream: string, maxLen: number): Promise<number> {
+    return this.redis.xtrim(this.prefix + stream, 'MAXLEN', Math.max(0, maxLen));
+  }
+
+  async streamInfo(stream: string) {
+    const k = this.prefix + stream;
+    const [length, first, last] = results(
+      await this.redis
+        .multi()
+        .xlen(k)
+        .xrange(k, '-', '+', 'COUNT', 1)
+        .xrevrange(k, '+', '-', 'COUNT', 1)
+        .exec(),
+    ) as [number, Array<[string, string[]]>, Array<[string, string[]]>];
+    return { length, firstId: first[0]?.[0] ?? null, lastId: last[0]?.[0] ?? null };
+  }
+
+  async deleteStream(stream: string): Promise<void> {
+    await this.redis.del(this.prefix + stream);
+  }
+
+  async incrBy(key: string, n: number): Promise<number> {
+    return this.redis.incrby(this.prefix + key, n);
+  }
+
+  async getValue(key: string): Promise<string | null> {
+    return this.redis.get(this.prefix + key);
+  }
+
+  async setValue(key: string, value: string): Promise<void> {
+    await this.redis.set(this.prefix + key, value);
+  }
+
+  async deleteValues(...keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.redis.del(...keys.map((k) => this.prefix + k));
+  }
+
   /**
    * The subscriber connection. No ready check: ioredis checks readiness with INFO, which a connection that
    * has already entered subscriber mode (a SUBSCRIBE queued while connecting) may not send.
@@ -115,4 +186,56 @@ export class RedisEngine implements StreamEngine {
     if (this.subscriber) await this.subscriber.quit().catch(() => this.subscriber?.disconnect());
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+}
+
+/**
+ * A blocking reader on a connection of its own (XREAD BLOCK holds its connection until it answers), made on
+ * the first read. Closing disconnects it, which rejects a read in progress.
+ */
+class RedisReader implements StreamReader {
+  private conn: Redis | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly parent: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async read(stream: string, afterId: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    if (this.closed) throw new Error('the stream reader is closed');
+    if (!this.conn) {
+      this.conn = this.parent.duplicate();
+      this.conn.on('error', () => {});
+    }
+    const k = this.prefix + stream;
+    const block = blockMs > 0 ? ['BLOCK', Math.ceil(blockMs)] : [];
+    const reply = (await this.conn.xreadBuffer(
+      'COUNT',
+      Math.max(1, count),
+      ...(block as ['BLOCK', number]),
+      'STREAMS',
+      k,
+      afterId,
+    )) as Array<[Buffer, RawEntry[]]> | null;
+    if (this.closed) throw new Error('the stream reader is closed');
+    return reply?.[0]?.[1].map(toEntry) ?? [];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.conn?.disconnect();
+  }
+}
+
+function toEntry([id, fields]: RawEntry): StreamEntry {
+  return { id: id.toString(), data: fields[1] ?? Buffer.alloc(0) };
+}
+
+/** The replies of a MULTI, or the first error in it. */
+function results(replies: Array<[Error | null, unknown]> | null): unknown[] {
+  if (!replies) throw new Error('redis transaction aborted');
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { DiscoverySocket, SCAN_WINDOW_MS } from './discovery';
 import { chooseInterfaces, type DiscoveryInterface, type InterfaceTable, interfaceIsUp } from './interfaces';
 import { DongleRegistry } from './registry';
-import { RempClient } from './remp-client';
+import { type FrameHandler, RempClient } from './remp-client';
 import { handleDongleRequest } from './requests';
 
 /** Where and whether to discover dongles (config.json `discovery`, overridden by the environment). */
@@ -46,6 +46,8 @@ export interface BridgeOptions {
   isUp?: (name: string) => boolean;
   random?: () => number;
   now?: () => number;
+  /** CAN frames a dongle sends to this node (its bus traffic, once this node is its remote). */
+  onFrame?: FrameHandler;
 }
 
 /**
@@ -82,7 +84,7 @@ export class Bridge {
       },
       onMalformed,
     });
-    this.remp = new RempClient({ log: this.#log, onMalformed });
+    this.remp = new RempClient({ log: this.#log, onMalformed, onFrame: options.onFrame });
   }
 
   async start(): Promise<void> {
@@ -103,6 +105,11 @@ export class Bridge {
       'dongle discovery started',
     );
     this.schedule(500);
+  }
+
+  /** Discovery and the REMP socket are open. */
+  get running(): boolean {
+    return this.#running;
   }
 
   /** The cloud asks for fast scans until `until` (a Dongles page is open): scan now if not already. */

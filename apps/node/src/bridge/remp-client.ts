@@ -27,6 +27,18 @@ export class RempTimeoutError extends Error {
   }
 }
 
+/** Another request of the same type to the same dongle (or with the same corr_id) is still waiting. */
+export class RempBusyError extends Error {
+  readonly code = 'DONGLE_BUSY';
+  constructor(type: RempType) {
+    super(`a ${type} request to this dongle is already waiting`);
+    this.name = 'RempBusyError';
+  }
+}
+
+/** Bytes the kernel may hold for this socket: a dongle's bus traffic comes in bursts (up to ~9,000 frames/s). */
+const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
+
 type Pending = {
   from: string;
   resolve: (message: RempMessage) => void;
@@ -42,6 +54,9 @@ type Pending = {
 /** A command's whole output, and whether the dongle rejected the token (FLAG_AUTH_REJECTED). */
 export type CommandResult = CliResult & { authRejected: boolean };
 
+/** CAN frames a dongle sends (its bus traffic), with the header they came in. */
+export type FrameHandler = (from: DongleTarget, header: RempHeader, frame: CanFrame) => void;
+
 /** What every request to a dongle carries in its header besides its body. */
 export type RequestHeader = Pick<RempHeader, 'deviceId' | 'token'>;
 
@@ -53,13 +68,13 @@ export type RequestHeader = Pick<RempHeader, 'deviceId' | 'token'>;
 export class RempClient {
   #socket: dgram.Socket | null = null;
   #seq = 0;
+  #frameSendErrors = 0;
   readonly #pending = new Map<string, Pending>();
 
   constructor(
     private readonly options: {
       log: Logger;
-      /** CAN frames a dongle sends (its bus traffic). */
-      onFrame?: (from: DongleTarget, header: RempHeader, frame: CanFrame) => void;
+      onFrame?: FrameHandler;
       onMalformed: (code: string, from: string) => void;
     },
   ) {}
@@ -73,6 +88,11 @@ export class RempClient {
         resolve();
       });
     });
+    try {
+      socket.setRecvBufferSize(RECV_BUFFER_BYTES); // the kernel caps it at net.core.rmem_max
+    } catch (err) {
+      this.options.log.debug({ err: (err as Error).message }, 'REMP socket: receive buffer left as it was');
+    }
     socket.on('message', (data, rinfo) =>
       this.onDatagram(data, { address: rinfo.address, port: rinfo.port }),
     );
@@ -89,7 +109,7 @@ export class RempClient {
     return new Promise((resolve, reject) => {
       const key = keyOf(message);
       if (this.#pending.has(key)) {
-        reject(new Error(`a ${message.type} request to this dongle is already waiting`));
+        reject(new RempBusyError(message.type));
         return;
       }
       const timer = setTimeout(() => {
@@ -164,6 +184,32 @@ export class RempClient {
     return new Promise((resolve, reject) => {
       socket.send(datagram, target.port, target.address, (err) => (err ? reject(err) : resolve()));
     });
+  }
+
+  /**
+   * Writes one CAN frame (REMP type 0) to a dongle's bus, fire and forget: no answer comes, a frame with a
+   * rejected token is dropped by the dongle. False when it could not be sent (the socket is closed, or the
+   * frame cannot be encoded); a failure of the send itself is counted in `frameSendErrors`.
+   */
+  sendFrame(target: DongleTarget, header: RequestHeader, frame: CanFrame): boolean {
+    const socket = this.#socket;
+    if (!socket) return false;
+    let datagram: Uint8Array;
+    try {
+      datagram = encodeRemp(this.message(header, { type: 'can_frame', frame }));
+    } catch {
+      this.#frameSendErrors++;
+      return false;
+    }
+    socket.send(datagram, target.port, target.address, (err) => {
+      if (err) this.#frameSendErrors++;
+    });
+    return true;
+  }
+
+  /** CAN frames whose send failed (sendFrame). */
+  get frameSendErrors(): number {
+    return this.#frameSendErrors;
   }
 
   close(): void {

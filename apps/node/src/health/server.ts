@@ -33,6 +33,8 @@ export interface HealthBody {
   since: string | null;
   /** Dongle discovery: on or off, the bound port, interfaces, counts (the bridge's status). */
   dongles?: unknown;
+  /** The data plane: connected, the group sides bridged, frame counts, drops, gaps (never a token). */
+  relay?: unknown;
 }
 
 export interface HealthOptions {
@@ -44,6 +46,8 @@ export interface HealthOptions {
   lastTaskAt: () => Date | null;
   /** The dongle bridge's status, shown as `dongles`. */
   dongles?: () => unknown;
+  /** The data link's status, shown as `relay`. */
+  relay?: () => unknown;
   log: Logger;
   now?: () => number;
 }
@@ -102,6 +106,7 @@ export async function startHealthServer(options: HealthOptions): Promise<HealthS
     try {
       body = healthBody(options, options.status(), startedAt, now(), options.lastTaskAt());
       if (options.dongles) body.dongles = options.dongles();
+      if (options.relay) body.relay = options.relay();
     } catch (err) {
       options.log.error({ err }, 'health: cannot read the link status');
       return send(500, { status: 'unhealthy', error: 'status unavailable' });

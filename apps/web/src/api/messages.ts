@@ -12,6 +12,18 @@ type Sentence = string | ((details: Details) => string);
 const SECURITY_HOLD = 'Security hold — contact support.';
 const DONGLE_RESET = 'This dongle was reset and no longer knows its Canopy token. Pair it again.';
 const PAIRING_ENDED = 'Pairing mode ended. Start again.';
+const SAME_DONGLE = 'Choose two different dongles: one for each side.';
+
+/** GROUP_CONFLICT says which group rule the request broke in `details.reason`. */
+const GROUP_CONFLICTS: Record<string, string> = {
+  same_dongle: SAME_DONGLE,
+  not_owned: 'Both dongles must be paired with your account. Pair them on the Dongles page first.',
+  not_active:
+    'One of the dongles needs attention first (it is on security hold, or was reset and must be paired again). Check it on the Dongles page.',
+  in_another_group: 'One of the dongles is already in another group. A dongle can be in one group at a time.',
+};
+const GROUP_CONFLICT_OTHER =
+  "That can't be done right now because it conflicts with the group's current state.";
 
 const SENTENCES: Record<ErrorCode, Sentence> = {
   AUTH_REQUIRED: 'Please log in to continue.',
@@ -45,6 +57,8 @@ const SENTENCES: Record<ErrorCode, Sentence> = {
     `The dongle is locked after wrong PINs. Try again ${retryAfter(details.retry_after_s)}.`,
   PAIRING_REFUSED: 'The dongle turned down pairing. Start again.',
   DONGLE_TIMEOUT: "The dongle didn't answer in time. Check that it is powered, then try again.",
+  GROUP_NOT_FOUND: "We couldn't find that group. It may have been deleted.",
+  GROUP_CONFLICT: (details) => GROUP_CONFLICTS[String(details.reason)] ?? GROUP_CONFLICT_OTHER,
   AGENT_OFFLINE:
     'None of your nodes can reach this dongle right now. Check that it is powered and that canopy-node is running on its network.',
   AGENT_TOKEN_INVALID: 'This node needs to be set up again with a new enrollment key.',
@@ -94,6 +108,11 @@ export const SITUATIONS = {
   sjwAboveTseg2: 'SJW must not be larger than TSEG2.',
   commandTimedOut: "The dongle didn't finish this command in time.",
   commandFailed: 'The command failed.',
+  groupNotFound: "This group doesn't exist any more, or it isn't yours.",
+  groupNameMissing: 'Enter a name for the group.',
+  groupSideMissing: (side: string) => `Choose the dongle for side ${side}.`,
+  groupSameDongle: SAME_DONGLE,
+  groupDeleted: 'Group deleted. Both dongles are free for another group.',
 } as const;
 
 /** The sentence for an error code in a situation the client knows without a request, e.g. a disabled button. */
@@ -133,6 +152,8 @@ const FIELD_LABELS: Record<string, string> = {
   sjw: 'SJW',
   tseg1: 'TSEG1',
   tseg2: 'TSEG2',
+  dongle_a_id: 'Side A',
+  dongle_b_id: 'Side B',
 };
 
 /** Server texts from the shared schemas that read better as a whole sentence. */

@@ -1,0 +1,473 @@
+import { randomInt } from 'node:crypto';
+import type { DataCloudMessage, Side } from '@canopy/protocol/relay';
+import { batchCount, deliverFromFrames, encodeFrames, type RelayFrame } from '@canopy/protocol/relay';
+import type { StreamEngine, StreamReader } from '../engine';
+import { nextStreamId, streamIdTime } from '../engine/stream-id';
+import type { Logger } from '../log';
+import { DIRECTIONS, type Direction, fromSide, relayKeys as K, otherSide, receiverOf, toSide } from './keys';
+import { Pacer } from './pacer';
+
+/** One node's /ws/data connection, as the gateway hands it over. */
+export interface DataConnection {
+  readonly id: string;
+  readonly agentId: string;
+  readonly userId: string;
+  send(data: Buffer | string): void;
+  /** Bytes queued in the socket, not yet sent. */
+  bufferedAmount(): number;
+}
+
+export type RelayGroup = {
+  id: string;
+  owner_user_id: string;
+  mode: 'inactive' | 'active' | 'degraded';
+  a: { dongle_id: string; device_id: string };
+  b: { dongle_id: string; device_id: string };
+};
+
+export type RelayDeps = {
+  engine: StreamEngine;
+  log: Logger;
+  now: () => number;
+  /** Every group that is not inactive, and the way to say a group is degraded or whole again. */
+  groups: {
+    bridged(): Promise<RelayGroup[]>;
+    setMode(groupId: string, mode: 'active' | 'degraded', reason: string): Promise<void>;
+  };
+  /**
+   * Which node reaches a dongle now (throws when none does), and a way to open the dongle's token for that node
+   * (throws unless the dongle is CLAIMED_ACTIVE; counts towards SECURITY_HOLD 3b).
+   */
+  dongles: {
+    route(userId: string, dongleId: string): Promise<{ agentId: string; token: () => Promise<string> }>;
+  };
+  /** Audits a trim of the buffer (an operational event, spec 002 §13.3.4). */
+  audit(groupId: string, details: Record<string, unknown>): Promise<void>;
+  /** Frames that entered the relay, for the live console (which samples them). */
+  onFrames?: (
+    groupId: string,
+    dongles: { from: string; to: string | undefined },
+    from: Side,
+    message: Buffer,
+  ) => void;
+  replayRate: number;
+  maxFrames: number;
+  maxAgeMs: number;
+  /** How often sides are (re)assigned and modes checked. */
+  reconcileMs?: number;
+};
+
+type Inflight = { id: string; epoch: number; lastSeq: number };
+type Attachment = {
+  groupId: string;
+  side: Side;
+  dongleId: string;
+  conn: DataConnection;
+  reader: StreamReader;
+  inflight: Inflight[];
+  stopped: boolean;
+  loop: Promise<void>;
+};
+
+type DirectionState = {
+  chain: Promise<void>;
+  epoch?: number;
+  lastSeq: number;
+  appends: number;
+  lastCheck: number;
+};
+
+const WS_HIGH_WATER = 4 * 1024 * 1024;
+/** An entry older than this when read is backlog, sent at the replay rate; newer ones go at once. */
+const BACKLOG_AGE_MS = 1000;
+/** A side whose presence key is older than this is offline. */
+const PRESENCE_STALE_MS = 10_000;
+/** Above this share of a limit the buffer reports pressure (a warning before any trim). */
+const PRESSURE_SHARE = 0.8;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const key = (groupId: string, side: Side) => `${groupId}:${side}`;
+
+/**
+ * The CAN relay of spec 002 §13.3 on one cloud instance. Frames from the node bridging one side of a group are
+ * numbered per direction and appended to that direction's stream (the buffer); whichever instance holds the
+ * other side's node reads the stream and delivers, in order, at the replay rate when behind; the node's ACKs
+ * trim what was delivered. A side without a node leaves its inbound stream filling (DEGRADED, buffered, not
+ * dropped) until the retention limits, where the oldest frames are trimmed and the trim is audited.
+ */
+export class Relay {
+  private readonly conns = new Map<string, DataConnection>();
+  private readonly attachments = new Map<string, Attachment>();
+  private readonly directions = new Map<string, DirectionState>();
+  /** The bridged groups as of the last assignment. */
+  private known = new Map<string, RelayGroup>();
+  private readonly stats = { up: 0, down: 0, dropped: 0, trimmed: 0 };
+  private reconciling: Promise<void> | null = null;
+  private again = false;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly deps: RelayDeps) {
+    this.timer = setInterval(() => void this.reconcile(), deps.reconcileMs ?? 2000);
+    this.timer.unref();
+  }
+
+  get counters() {
+    return { ...this.stats, connections: this.conns.size, attachments: this.attachments.size };
+  }
+
+  connected(conn: DataConnection): void {
+    this.conns.set(conn.agentId, conn);
+    void this.reconcile();
+  }
+
+  disconnected(conn: DataConnection): void {
+    if (this.conns.get(conn.agentId) === conn) this.conns.delete(conn.agentId);
+    for (const att of [...this.attachments.values()]) if (att.conn === conn) this.detach(att, null);
+    void this.reconcile();
+  }
+
+  /** Frames from a node: numbered and buffered in the order they came, per direction. */
+  frames(conn: DataConnection, groupId: string, from: Side, message: Buffer): void {
+    const att = this.attachments.get(key(groupId, from));
+    if (!att || att.conn !== conn) {
+      this.stats.dropped += batchCount(message);
+      return;
+    }
+    const direction = fromSide(from);
+    const state = this.direction(groupId, direction);
+    state.chain = state.chain
+      .then(() => this.store(groupId, direction, message))
+      .catch((err) => this.deps.log.error({ err, group_id: groupId, direction }, 'could not buffer frames'));
+    const to = this.known.get(groupId)?.[otherSide(from)].dongle_id;
+    this.deps.onFrames?.(groupId, { from: att.dongleId, to }, from, message);
+  }
+
+  /**
+   * Frames typed in a group console (owner only, audited by the caller): into the buffer towards `to`, numbered
+   * and ordered with the frames the other side's dongle sends, as if that dongle had read them.
+   */
+  async inject(groupId: string, to: Side, frames: RelayFrame[]): Promise<void> {
+    const from = otherSide(to);
+    const message = encodeFrames(groupId, from, frames);
+    const direction = fromSide(from);
+    const state = this.direction(groupId, direction);
+    const stored = state.chain.then(() => this.store(groupId, direction, message));
+    state.chain = stored.catch(() => {});
+    await stored;
+  }
+
+  /** A node's ACK: what it wrote to its dongle leaves the buffer. */
+  ack(conn: DataConnection, groupId: string, side: Side, epoch: number, seq: number): void {
+    const att = this.attachments.get(key(groupId, side));
+    if (!att || att.conn !== conn) return;
+    let upto: Inflight | undefined;
+    const laterEpoch = () => att.inflight.some((e) => e.epoch === epoch);
+    while (att.inflight.length > 0) {
+      const head = att.inflight[0] as Inflight;
+      const done = head.epoch === epoch ? head.lastSeq <= seq : laterEpoch();
+      if (!done) break;
+      upto = att.inflight.shift();
+    }
+    const direction = toSide(side);
+    const { engine, log } = this.deps;
+    void engine
+      .setValue(K.acked(groupId, direction), `${epoch}:${seq}`)
+      .then(() => (upto ? engine.trimBefore(K.stream(groupId, direction), nextStreamId(upto.id)) : 0))
+      .catch((err) => log.warn({ err: String(err), group_id: groupId }, 'could not record an ACK'));
+  }
+
+  /** Buffered frames per direction and whether a limit is near (for the group page). */
+  async buffer(groupId: string): Promise<{ a_to_b: number; b_to_a: number; pressure: boolean }> {
+    const [ab, ba] = await Promise.all(DIRECTIONS.map((d) => this.pending(groupId, d)));
+    const limit = this.deps.maxFrames * PRESSURE_SHARE;
+    return { a_to_b: ab ?? 0, b_to_a: ba ?? 0, pressure: (ab ?? 0) > limit || (ba ?? 0) > limit };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const att of [...this.attachments.values()]) this.detach(att, null);
+    await Promise.all([...this.directions.values()].map((d) => d.chain));
+  }
+
+  // ---- assignment: which node bridges which side ----
+
+  /** Runs the assignment now (again once more if it is running). */
+  reconcile(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.reconciling) {
+      this.again = true;
+      return this.reconciling;
+    }
+    this.reconciling = (async () => {
+      do {
+        this.again = false;
+        await this.reconcileOnce().catch((err) =>
+          this.deps.log.warn({ err: String(err) }, 'relay assignment failed; trying again shortly'),
+        );
+      } while (this.again && !this.closed);
+      this.reconciling = null;
+    })();
+    return this.reconciling;
+  }
+
+  private async reconcileOnce(): Promise<void> {
+    const { groups, dongles, engine, now } = this.deps;
+    const bridged = await groups.bridged();
+    this.known = new Map(bridged.map((g) => [g.id, g]));
+    const wanted = new Set<string>();
+    for (const group of bridged) {
+      for (const side of ['a', 'b'] as const) {
+        const dongleId = group[side].dongle_id;
+        const route = await dongles.route(group.owner_user_id, dongleId).catch(() => null);
+        const conn = route ? this.conns.get(route.agentId) : undefined;
+        if (!route || !conn) continue;
+        wanted.add(key(group.id, side));
+        const current = this.attachments.get(key(group.id, side));
+        if (current && current.conn === conn) continue;
+        if (current) this.detach(current, 'another node reaches the dongle now');
+        await this.attach(group, side, conn, route.token).catch((err) =>
+          this.deps.log.warn({ err: String(err), group_id: group.id, side }, 'could not bridge a group side'),
+        );
+      }
+    }
+    for (const att of [...this.attachments.values()]) {
+      if (!wanted.has(key(att.groupId, att.side))) this.detach(att, 'the group is no longer bridged here');
+    }
+    const at = now();
+    for (const att of this.attachments.values()) {
+      await engine.setValue(
+        K.side(att.groupId, att.side),
+        JSON.stringify({ agent_id: att.conn.agentId, at }),
+      );
+    }
+    for (const group of bridged) {
+      const present = await Promise.all(
+        (['a', 'b'] as const).map((side) => this.present(group.id, side, at)),
+      );
+      const mode = present.every(Boolean) ? 'active' : 'degraded';
+      if (mode !== group.mode) {
+        const offline = (['a', 'b'] as const).filter((_, i) => !present[i]);
+        await groups.setMode(
+          group.id,
+          mode,
+          mode === 'active' ? 'both sides are online' : `side ${offline.join(' and ')} offline`,
+        );
+      }
+      for (const d of DIRECTIONS) await this.enforceRetention(group.id, d, true);
+    }
+  }
+
+  private async present(groupId: string, side: Side, at: number): Promise<boolean> {
+    if (this.attachments.has(key(groupId, side))) return true;
+    const raw = await this.deps.engine.getValue(K.side(groupId, side));
+    if (!raw) return false;
+    try {
+      return at - Number((JSON.parse(raw) as { at: number }).at) < PRESENCE_STALE_MS;
+    } catch {
+      return false;
+    }
+  }
+
+  private async attach(
+    group: RelayGroup,
+    side: Side,
+    conn: DataConnection,
+    openToken: () => Promise<string>,
+  ) {
+    const token = await openToken();
+    const direction = toSide(side);
+    const acked = parseAcked(await this.deps.engine.getValue(K.acked(group.id, direction)));
+    const att: Attachment = {
+      groupId: group.id,
+      side,
+      dongleId: group[side].dongle_id,
+      conn,
+      reader: this.deps.engine.openReader(),
+      inflight: [],
+      stopped: false,
+      loop: Promise.resolve(),
+    };
+    this.attachments.set(key(group.id, side), att);
+    const join: DataCloudMessage = {
+      type: 'group_join',
+      group_id: group.id,
+      side,
+      device_id: group[side].device_id,
+      token,
+      resume: acked,
+    };
+    conn.send(JSON.stringify(join));
+    att.loop = this.deliver(att);
+    this.deps.log.info(
+      { group_id: group.id, side, agent_id: conn.agentId, resume: acked },
+      'bridging a group side',
+    );
+  }
+
+  private detach(att: Attachment, reason: string | null): void {
+    if (this.attachments.get(key(att.groupId, att.side)) === att) {
+      this.attachments.delete(key(att.groupId, att.side));
+    }
+    att.stopped = true;
+    void att.reader.close().catch(() => {});
+    if (reason) {
+      const leave: DataCloudMessage = { type: 'group_leave', group_id: att.groupId, side: att.side, reason };
+      att.conn.send(JSON.stringify(leave));
+      this.deps.log.info({ group_id: att.groupId, side: att.side, reason }, 'stopped bridging a group side');
+    }
+  }
+
+  // ---- the two halves of a direction ----
+
+  /** Reads the side's inbound stream from its start (all of it is unacknowledged) and sends it, in order. */
+  private async deliver(att: Attachment): Promise<void> {
+    const { log, now, replayRate } = this.deps;
+    const stream = K.stream(att.groupId, toSide(att.side));
+    const pacer = new Pacer(replayRate, now);
+    let cursor = '0';
+    let failures = 0;
+    while (!att.stopped) {
+      let entries: Awaited<ReturnType<StreamReader['read']>>;
+      try {
+        entries = await att.reader.read(stream, cursor, 64, 1000);
+        failures = 0;
+      } catch (err) {
+        if (att.stopped) break;
+        if (failures++ % 20 === 0)
+          log.warn({ err: String(err), group_id: att.groupId }, 'relay read failed; retrying');
+        await sleep(Math.min(2000, 100 * failures));
+        continue;
+      }
+      for (const entry of entries) {
+        if (att.stopped) return;
+        const count = batchCount(entry.data);
+        if (now() - streamIdTime(entry.id) > BACKLOG_AGE_MS) {
+          const wait = pacer.take(count);
+          if (wait > 0) await sleep(wait);
+        }
+        while (att.conn.bufferedAmount() > WS_HIGH_WATER && !att.stopped) await sleep(5);
+        if (att.stopped) return;
+        att.conn.send(entry.data);
+        const epoch = entry.data.readUInt32BE(20);
+        const firstSeq = Number(entry.data.readBigUInt64BE(24));
+        att.inflight.push({ id: entry.id, epoch, lastSeq: firstSeq + count - 1 });
+        this.stats.down += count;
+        cursor = entry.id;
+      }
+    }
+  }
+
+  private direction(groupId: string, d: Direction): DirectionState {
+    const k = `${groupId}:${d}`;
+    let state = this.directions.get(k);
+    if (!state) {
+      state = { chain: Promise.resolve(), lastSeq: 0, appends: 0, lastCheck: 0 };
+      this.directions.set(k, state);
+    }
+    return state;
+  }
+
+  private async store(groupId: string, d: Direction, frames: Buffer): Promise<void> {
+    const { engine, log } = this.deps;
+    const state = this.direction(groupId, d);
+    const count = batchCount(frames);
+    const last = await engine.incrBy(K.seq(groupId, d), count);
+    if (last === count || state.epoch === undefined) {
+      // A counter that just started (the first frames ever, or a buffer lost with its Redis) starts an epoch.
+      const stored = last === count ? null : await engine.getValue(K.epoch(groupId, d));
+      state.epoch = stored ? Number(stored) : randomInt(1, 2 ** 32 - 1);
+      if (!stored) {
+        await engine.setValue(K.epoch(groupId, d), String(state.epoch));
+        log.info({ group_id: groupId, direction: d, epoch: state.epoch }, 'relay numbering starts');
+      }
+    }
+    const entry = deliverFromFrames(frames, receiverOf(d), state.epoch, last - count + 1);
+    await engine.append(K.stream(groupId, d), [entry]);
+    this.stats.up += count;
+    state.lastSeq = last;
+    state.appends += 1;
+    await this.enforceRetention(groupId, d, false);
+  }
+
+  /** Frames buffered in a direction and not yet written to the receiving dongle (null: nothing known). */
+  private async pending(groupId: string, d: Direction): Promise<number | null> {
+    const { engine } = this.deps;
+    const [seq, acked, floor] = await Promise.all([
+      engine.getValue(K.seq(groupId, d)),
+      engine.getValue(K.acked(groupId, d)),
+      engine.getValue(K.floor(groupId, d)),
+    ]);
+    if (seq === null) return null;
+    const epoch = await engine.getValue(K.epoch(groupId, d));
+    const a = parseAcked(acked);
+    const done = Math.max(a.epoch === Number(epoch) ? a.seq : 0, Number(floor ?? 0));
+    return Math.max(0, Number(seq) - done);
+  }
+
+  /**
+   * Retention (spec 002 §13.3.4): past maxFrames buffered or maxAgeMs old, the oldest entries go — only then —
+   * and the trim is logged and audited with its counts. Checked every 64 appends or every second.
+   */
+  private async enforceRetention(groupId: string, d: Direction, force: boolean): Promise<void> {
+    const state = this.direction(groupId, d);
+    const t = this.deps.now();
+    if (!force && state.appends % 64 !== 0 && t - state.lastCheck < 1000) return;
+    state.lastCheck = t;
+    const { engine, maxFrames, maxAgeMs } = this.deps;
+    const stream = K.stream(groupId, d);
+    const pending = await this.pending(groupId, d);
+    const info = await engine.streamInfo(stream);
+    if (pending === null || info.firstId === null) return;
+    const tooMany = pending - maxFrames;
+    const tooOld = t - streamIdTime(info.firstId) > maxAgeMs;
+    if (tooMany <= 0 && !tooOld) return;
+    // Trim to 90 % of the frame limit (so that a steady overflow trims in chunks, not per batch), and
+    // everything past the age limit.
+    const dropFrames = tooMany > 0 ? pending - Math.floor(maxFrames * 0.9) : 0;
+    let dropped = 0;
+    let entries = 0;
+    let lastDropped: { id: string; lastSeq: number } | null = null;
+    let after = '0';
+    while (true) {
+      const batch = await engine.range(stream, after, 256);
+      if (batch.length === 0) break;
+      let stop = false;
+      for (const e of batch) {
+        const old = t - streamIdTime(e.id) > maxAgeMs;
+        if (dropped >= dropFrames && !old) {
+          stop = true;
+          break;
+        }
+        const count = batchCount(e.data);
+        dropped += count;
+        entries += 1;
+        lastDropped = { id: e.id, lastSeq: Number(e.data.readBigUInt64BE(24)) + count - 1 };
+      }
+      if (stop) break;
+      after = (batch.at(-1) as { id: string }).id;
+    }
+    if (!lastDropped) return;
+    await engine.trimBefore(stream, nextStreamId(lastDropped.id));
+    await engine.setValue(K.floor(groupId, d), String(lastDropped.lastSeq));
+    this.stats.trimmed += dropped;
+    const details = {
+      direction: d,
+      frames: dropped,
+      entries,
+      reason: tooMany > 0 ? 'max_frames' : 'max_age',
+      buffered_before: pending,
+      max_frames: maxFrames,
+      max_age_s: maxAgeMs / 1000,
+      through_seq: lastDropped.lastSeq,
+    };
+    this.deps.log.warn({ group_id: groupId, ...details }, 'BUFFER_PRESSURE: oldest buffered frames trimmed');
+    await this.deps.audit(groupId, details);
+  }
+}
+
+function parseAcked(raw: string | null): { epoch: number; seq: number } {
+  const m = /^(\d+):(\d+)$/.exec(raw ?? '');
+  return m ? { epoch: Number(m[1]), seq: Number(m[2]) } : { epoch: 0, seq: 0 };
+}

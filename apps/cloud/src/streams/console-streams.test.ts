@@ -1,0 +1,149 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryEngine } from '../engine';
+import { createLogger } from '../log';
+import { ConsoleStreams } from './console-streams';
+import type { ConsoleEntry } from './entry';
+import type { ConsoleSink } from './tap';
+
+const log = createLogger('silent');
+const ts = '2025-12-22T15:31:00.000Z';
+const STREAM = 'console:dongle:test';
+
+function collector() {
+  const entries: ConsoleEntry[] = [];
+  const failures: string[] = [];
+  const sink: ConsoleSink = {
+    event: (e) => entries.push(e),
+    drained: async () => {},
+    fail: (reason) => failures.push(reason),
+  };
+  const messages = () => entries.map((e) => JSON.parse(e.dataJson).message as string);
+  return { sink, entries, failures, messages };
+}
+
+describe('ConsoleStreams', () => {
+  let engine: MemoryEngine;
+  let streams: ConsoleStreams;
+  afterEach(async () => {
+    streams?.close();
+    await engine?.close();
+  });
+  const emit = (message: string) => streams.emit(STREAM, 'log', { ts, level: 'info', message });
+
+  it('gives a subscriber that joins behind the reader loop the gap, then live events, each once and in order', async () => {
+    engine = new MemoryEngine();
+    streams = new ConsoleStreams({ engine, log });
+    const first = collector();
+    const start = await streams.startingPoint(STREAM, undefined);
+    streams.subscribe(STREAM, start, first.sink);
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) ids.push(await emit(`m${i}`));
+    await expect.poll(() => first.entries.length).toBe(50);
+
+    const late = collector();
+    const resume = await streams.startingPoint(STREAM, ids[9]);
+    expect(resume.reset).toBeNull();
+    streams.subscribe(STREAM, resume, late.sink);
+    for (let i = 50; i < 70; i++) ids.push(await emit(`m${i}`));
+    await expect.poll(() => late.entries.length).toBe(60);
+    expect(late.entries.map((e) => e.id)).toEqual(ids.slice(10));
+    expect(first.entries.map((e) => e.id)).toEqual(ids);
+    expect(late.failures).toEqual([]);
+  });
+
+  it('starts a connection without Last-Event-ID after the newest event, and resets one whose id is gone', async () => {
+    engine = new MemoryEngine();
+    streams = new ConsoleStreams({ engine, log, maxEntries: 3, trimEvery: 1 });
+    expect(await streams.startingPoint(STREAM, undefined)).toEqual({ from: '0', live: '0', reset: null });
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(await emit(`m${i}`));
+    await expect.poll(async () => (await engine.streamInfo(STREAM)).length).toBe(3);
+    expect(await streams.startingPoint(STREAM, undefined)).toEqual({
+      from: ids[9],
+      live: ids[9],
+      reset: null,
+    });
+    const gone = await streams.startingPoint(STREAM, ids[0]);
+    expect(gone.from).toBe(ids[9]);
+    expect(gone.reset).toMatchObject({ reason: 'too_old', oldest_id: ids[7], newest_id: ids[9] });
+  });
+
+  it('keeps at most maxEntries and nothing older than maxAgeMs, but always the newest event', async () => {
+    let now = 1_700_000_000_000;
+    const clock = () => now;
+    engine = new MemoryEngine(clock);
+    streams = new ConsoleStreams({ engine, log, now: clock, maxEntries: 10, maxAgeMs: 60_000, trimEvery: 1 });
+    for (let i = 0; i < 30; i++) await emit(`m${i}`);
+    await expect.poll(async () => (await engine.streamInfo(STREAM)).length).toBe(10);
+    now += 120_000;
+    const [newest] = [await emit('late')];
+    await expect.poll(async () => (await engine.streamInfo(STREAM)).length).toBe(1);
+    // No more events: the sweep's age trim still leaves the newest, so a client that saw it can resume.
+    now += 600_000;
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await engine.streamInfo(STREAM)).toEqual({ length: 1, firstId: newest, lastId: newest });
+    expect((await streams.startingPoint(STREAM, newest)).reset).toBeNull();
+  });
+
+  it('refuses event data that does not match its schema', async () => {
+    engine = new MemoryEngine();
+    streams = new ConsoleStreams({ engine, log });
+    await expect(streams.emit(STREAM, 'log', { ts, level: 'loud', message: 'x' } as never)).rejects.toThrow();
+    await expect(
+      streams.emit(STREAM, 'presence', { dongle_id: 'nope', online: true, agent_id: null, seen_at: null }),
+    ).rejects.toThrow();
+    expect((await engine.streamInfo(STREAM)).length).toBe(0);
+  });
+
+  it('runs one reader loop per stream while it has subscribers, and stops it when the last one leaves', async () => {
+    engine = new MemoryEngine();
+    streams = new ConsoleStreams({ engine, log });
+    const start = await streams.startingPoint(STREAM, undefined);
+    const a = collector();
+    const b = collector();
+    const leaveA = streams.subscribe(STREAM, start, a.sink);
+    const leaveB = streams.subscribe(STREAM, start, b.sink);
+    const leaveOther = streams.subscribe('console:group:other', start, collector().sink);
+    expect(streams.stats()).toEqual({ streams: 2, subscribers: 3 });
+    await emit('both');
+    await expect.poll(() => a.messages().concat(b.messages())).toEqual(['both', 'both']);
+    leaveA();
+    leaveB();
+    leaveOther();
+    expect(streams.stats()).toEqual({ streams: 0, subscribers: 0 });
+    // A new subscriber starts a new loop.
+    const c = collector();
+    streams.subscribe(STREAM, await streams.startingPoint(STREAM, undefined), c.sink);
+    await emit('again');
+    await expect.poll(() => c.messages()).toEqual(['again']);
+  });
+
+  it('samples frames per stream above the threshold and announces it before the first sampled frame', async () => {
+    engine = new MemoryEngine();
+    streams = new ConsoleStreams({ engine, log, sampleThreshold: 10 });
+    const frame = {
+      ts,
+      direction: 'rx' as const,
+      dongle_id: '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
+      id: '0x7E8',
+      is_extended: false,
+      dlc: 1,
+      data: '01',
+    };
+    await streams.emitFrames(
+      [STREAM, 'console:group:g'],
+      Array.from({ length: 40 }, () => frame),
+    );
+    for (const name of [STREAM, 'console:group:g']) {
+      const entries = (await engine.range(name, '0', 100)).map((e) => JSON.parse(e.data.toString()));
+      const notices = entries.filter((e) => e.type === 'log');
+      expect(notices[0]?.data).toMatchObject({
+        code: 'console_sampling',
+        details: { one_in: 2, threshold_per_s: 10 },
+      });
+      const firstNotice = entries.findIndex((e) => e.type === 'log');
+      expect(firstNotice).toBe(10); // ten frames shown before the rate crossed the threshold
+      expect(entries.filter((e) => e.type === 'can_frame').length).toBeLessThan(25);
+    }
+  });
+});

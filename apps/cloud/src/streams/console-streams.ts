@@ -1,0 +1,245 @@
+import type {
+  CanFrameEvent,
+  ConsoleEventData,
+  ConsoleEventType,
+  LogEvent,
+  StreamResetEvent,
+} from '@canopy/protocol';
+import { ConsoleEventSchemas } from '@canopy/protocol';
+import type { StreamEngine } from '../engine';
+import { compareStreamIds } from '../engine/stream-id';
+import type { Logger } from '../log';
+import { encodeEvent } from './entry';
+import { resumeProblem } from './resume';
+import { ConsoleSampler, type SamplingChange } from './sampler';
+import { type ConsoleSink, StreamTap } from './tap';
+
+export type ConsoleStreamsOptions = {
+  engine: StreamEngine;
+  log: Logger;
+  now?: () => number;
+  /** The ring buffer (spec 002 §18.3): at most this many events… */
+  maxEntries?: number;
+  /** …and none older than this (the newest is always kept, so a client that saw it can resume). */
+  maxAgeMs?: number;
+  /** CAN frames a second per stream above which the console shows 1 in N. */
+  sampleThreshold?: number;
+  /** Trim a stream after this many appends (or a second) rather than on every one. */
+  trimEvery?: number;
+};
+
+/** Anything that tells the live console: the domains take this, not the whole service. */
+export interface ConsoleEmitter {
+  emit<T extends ConsoleEventType>(stream: string, type: T, data: ConsoleEventData<T>): Promise<string>;
+  notify<T extends ConsoleEventType>(stream: string, type: T, data: ConsoleEventData<T>): void;
+}
+
+/**
+ * Where a connection starts: after `from` (the client's Last-Event-ID, or the stream's end), with `live` the
+ * stream's end when it connected; and the stream_reset to send first when a resume was asked for and failed.
+ */
+export type StartingPoint = {
+  from: string;
+  live: string;
+  reset: Omit<StreamResetEvent, 'request_id'> | null;
+};
+
+type TrimState = { appends: number; lastTrim: number; lastAppend: number; lastId: string; busy: boolean };
+
+const SWEEP_MS = 1000;
+
+/**
+ * The live console's streams (spec 002 §15, §18): events go into one engine stream per console
+ * (`console:dongle:<id>`, `console:group:<id>`), which is the ring buffer every cloud instance shares; each
+ * instance runs one reader loop per stream that has local subscribers and fans it out to them.
+ */
+export class ConsoleStreams implements ConsoleEmitter {
+  private readonly engine: StreamEngine;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly maxEntries: number;
+  private readonly maxAgeMs: number;
+  private readonly sampleThreshold: number;
+  private readonly trimEvery: number;
+  private readonly taps = new Map<string, StreamTap>();
+  private readonly samplers = new Map<string, ConsoleSampler>();
+  private readonly trims = new Map<string, TrimState>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(options: ConsoleStreamsOptions) {
+    this.engine = options.engine;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.maxAgeMs = options.maxAgeMs ?? 60_000;
+    this.sampleThreshold = options.sampleThreshold ?? 500;
+    this.trimEvery = options.trimEvery ?? 64;
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  /** Adds one event (its data checked against the protocol schema); returns its id, the SSE event id. */
+  async emit<T extends ConsoleEventType>(
+    stream: string,
+    type: T,
+    data: ConsoleEventData<T>,
+  ): Promise<string> {
+    const checked = ConsoleEventSchemas[type].parse(data) as ConsoleEventData<T>;
+    const [id] = await this.append(stream, [encodeEvent(type, checked)]);
+    return id as string;
+  }
+
+  /** emit, for hooks in other domains: never throws, a failure is logged. */
+  notify<T extends ConsoleEventType>(stream: string, type: T, data: ConsoleEventData<T>): void {
+    this.emit(stream, type, data).catch((err) =>
+      this.log.warn({ err, stream, type }, 'could not add a live console event'),
+    );
+  }
+
+  /**
+   * CAN frames for the consoles of `streams` (a dongle's, its group's), sampled per stream: above the threshold
+   * only 1 in N goes in, and a `log` event says when sampling starts, changes or stops. Console only: the relay
+   * never calls this on its data path.
+   */
+  async emitFrames(streams: string[], frames: CanFrameEvent[]): Promise<void> {
+    if (frames.length === 0) return;
+    const now = this.now();
+    const encoded: Array<Buffer | undefined> = [];
+    const frameAt = (i: number) => {
+      encoded[i] ??= encodeEvent('can_frame', frames[i] as CanFrameEvent);
+      return encoded[i];
+    };
+    await Promise.all(
+      streams.map((stream) => {
+        let sampler = this.samplers.get(stream);
+        if (!sampler) {
+          sampler = new ConsoleSampler(this.sampleThreshold);
+          this.samplers.set(stream, sampler);
+        }
+        const out: Buffer[] = [];
+        for (let i = 0; i < frames.length; i++) {
+          const { keep, change } = sampler.offer(now);
+          if (change) out.push(encodeEvent('log', this.samplingNotice(change, now)));
+          if (keep) out.push(frameAt(i));
+        }
+        return this.append(stream, out);
+      }),
+    );
+  }
+
+  /**
+   * Where a new connection starts: after `lastEventId` when that is still in the stream, else after the
+   * newest entry (live) — with the stream_reset to send first when a resume was asked for and is not possible.
+   */
+  async startingPoint(stream: string, lastEventId: string | undefined): Promise<StartingPoint> {
+    const info = await this.engine.streamInfo(stream);
+    const live = info.lastId ?? '0';
+    if (lastEventId === undefined) return { from: live, live, reset: null };
+    const reset = resumeProblem(lastEventId, info);
+    return reset ? { from: live, live, reset } : { from: lastEventId, live, reset: null };
+  }
+
+  /**
+   * Sends `sink` every event of `stream` after `start.from` (see startingPoint), then live; returns the way to
+   * stop. What came before `start.live` is read at the client's pace, what follows at the stream's.
+   */
+  subscribe(stream: string, start: Pick<StartingPoint, 'from' | 'live'>, sink: ConsoleSink): () => void {
+    let tap = this.taps.get(stream);
+    if (!tap) {
+      const made: StreamTap = new StreamTap(this.engine, stream, start.live, this.log, () => {
+        if (this.taps.get(stream) === made) this.taps.delete(stream);
+      });
+      tap = made;
+      this.taps.set(stream, tap);
+    }
+    return tap.join(sink, start.from);
+  }
+
+  /** Reader loops running on this instance, and their subscribers (for tests and health). */
+  stats(): { streams: number; subscribers: number } {
+    let subscribers = 0;
+    for (const tap of this.taps.values()) subscribers += tap.size;
+    return { streams: this.taps.size, subscribers };
+  }
+
+  /** Stops the timers and every reader loop of this instance (their connections end). */
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const tap of [...this.taps.values()]) tap.close();
+  }
+
+  private async append(stream: string, entries: Buffer[]): Promise<string[]> {
+    if (entries.length === 0) return [];
+    const ids = await this.engine.append(stream, entries);
+    this.afterAppend(stream, ids.at(-1) as string, ids.length);
+    return ids;
+  }
+
+  /** Trims now and then, not on every append: every `trimEvery` appends or every second, one trim at a time. */
+  private afterAppend(stream: string, lastId: string, count: number): void {
+    const now = this.now();
+    let state = this.trims.get(stream);
+    if (!state) {
+      state = { appends: 0, lastTrim: now, lastAppend: now, lastId, busy: false };
+      this.trims.set(stream, state);
+    }
+    state.appends += count;
+    state.lastAppend = now;
+    if (compareStreamIds(lastId, state.lastId) > 0) state.lastId = lastId;
+    if (!state.busy && (state.appends >= this.trimEvery || now - state.lastTrim >= 1000))
+      this.trim(stream, state);
+  }
+
+  private trim(stream: string, state: TrimState): void {
+    const now = this.now();
+    state.busy = true;
+    state.appends = 0;
+    state.lastTrim = now;
+    // Never the newest entry (this instance's newest is at most the stream's): a client that saw it can resume.
+    const byAge = `${Math.max(0, now - this.maxAgeMs)}-0`;
+    const minId = compareStreamIds(byAge, state.lastId) < 0 ? byAge : state.lastId;
+    Promise.all([this.engine.trimToLength(stream, this.maxEntries), this.engine.trimBefore(stream, minId)])
+      .catch((err) => this.log.warn({ err: String(err), stream }, 'could not trim a console stream'))
+      .finally(() => {
+        state.busy = false;
+      });
+  }
+
+  /** Ends sampling on streams whose frames stopped; gives streams that went quiet their last age trim. */
+  private sweep(): void {
+    const now = this.now();
+    for (const [stream, sampler] of this.samplers) {
+      const change = sampler.idle(now);
+      if (change)
+        void this.append(stream, [encodeEvent('log', this.samplingNotice(change, now))]).catch(() => {});
+      else if (sampler.isIdle(now)) this.samplers.delete(stream);
+    }
+    for (const [stream, state] of this.trims) {
+      if (state.busy || now - state.lastAppend < this.maxAgeMs) continue;
+      this.trims.delete(stream);
+      this.trim(stream, state);
+    }
+  }
+
+  private samplingNotice(change: SamplingChange, now: number): LogEvent {
+    const rate = change.ratePerS.toLocaleString('en-US');
+    const message =
+      change.oneIn === 1
+        ? `Console sampling off: every CAN frame is shown again (under ${this.sampleThreshold} frames/s)`
+        : change.previous === 1
+          ? `Console sampling on: about ${rate} frames/s is over ${this.sampleThreshold}/s, so the console shows 1 in ${change.oneIn} CAN frames (the bridge itself relays every frame)`
+          : `Console sampling now shows 1 in ${change.oneIn} CAN frames (about ${rate} frames/s)`;
+    return {
+      ts: new Date(now).toISOString(),
+      level: change.oneIn === 1 ? 'info' : 'warn',
+      code: change.oneIn === 1 ? 'console_sampling_stopped' : 'console_sampling',
+      message,
+      details: {
+        one_in: change.oneIn,
+        previous_one_in: change.previous,
+        rate_per_s: change.ratePerS,
+        threshold_per_s: this.sampleThreshold,
+      },
+    };
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Console sampling (spec 002 §18.3): above `thresholdPerS` frames a second, one frame in N goes to the console.
+ * N is a power of two chosen from the measured rate, so it moves only when the rate doubles or halves; it goes
+ * down only with a 25 % margin, so a rate hovering at a boundary does not flap. Only the console is sampled:
+ * the data plane never goes through this. Pure: the caller passes the time.
+ */
+export type SamplingChange = { oneIn: number; previous: number; ratePerS: number };
+
+export class ConsoleSampler {
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private count = 0;
+  /** N from the last whole window; within a window N can only grow. */
+  private base = 1;
+  private current = 1;
+  private seen = 0;
+  private lastFrameAt = Number.NEGATIVE_INFINITY;
+  /** Frames a second in the last whole window. */
+  private lastRate = 0;
+
+  constructor(
+    private readonly thresholdPerS: number,
+    private readonly windowMs = 1000,
+  ) {}
+
+  /** 1 when every frame is shown. */
+  get oneIn(): number {
+    return this.current;
+  }
+
+  /** One frame at `now`: whether the console shows it, and a change of N to announce (before this frame). */
+  offer(now: number): { keep: boolean; change: SamplingChange | null } {
+    this.lastFrameAt = now;
+    if (now - this.windowStart >= this.windowMs) this.roll(now);
+    this.count += 1;
+    const partialRate = (this.count * 1000) / this.windowMs;
+    const change = this.set(Math.max(this.base, this.oneInFor(partialRate)), partialRate);
+    const keep = this.seen % this.current === 0;
+    this.seen += 1;
+    return { keep, change };
+  }
+
+  /** Called now and then when frames may have stopped: ends sampling once a whole window passed without any. */
+  idle(now: number): SamplingChange | null {
+    if (this.current === 1 || now - this.lastFrameAt < this.windowMs) return null;
+    this.roll(now);
+    return this.set(this.base, 0);
+  }
+
+  /** True when the sampler holds nothing worth keeping (no sampling, no frame for a while). */
+  isIdle(now: number): boolean {
+    return this.current === 1 && now - this.lastFrameAt >= 10 * this.windowMs;
+  }
+
+  private roll(now: number): void {
+    const elapsed = now - this.windowStart;
+    // A window followed by a gap says nothing of the rate now: count it as no frames.
+    const rate = elapsed < 2 * this.windowMs ? (this.count * 1000) / this.windowMs : 0;
+    const up = this.oneInFor(rate);
+    this.base = up > this.current ? up : Math.min(this.current, this.oneInFor(rate * 1.25));
+    this.lastRate = rate;
+    this.windowStart = elapsed < 2 * this.windowMs ? this.windowStart + this.windowMs : now;
+    this.count = 0;
+  }
+
+  private set(next: number, partialRate: number): SamplingChange | null {
+    if (next === this.current) return null;
+    const change = {
+      oneIn: next,
+      previous: this.current,
+      ratePerS: Math.round(Math.max(this.lastRate, partialRate)),
+    };
+    this.current = next;
+    this.seen = 0;
+    return change;
+  }
+
+  private oneInFor(ratePerS: number): number {
+    if (ratePerS <= this.thresholdPerS) return 1;
+    return 2 ** Math.ceil(Math.log2(ratePerS / this.thresholdPerS));
+  }
+}

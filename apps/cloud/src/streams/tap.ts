@@ -1,0 +1,153 @@
+import type { StreamEngine, StreamReader } from '../engine';
+import { compareStreamIds } from '../engine/stream-id';
+import type { Logger } from '../log';
+import { type ConsoleEntry, decodeEntry } from './entry';
+
+/** Where a tap's events go: one SSE connection. */
+export interface ConsoleSink {
+  event(entry: ConsoleEntry): void;
+  /** Resolves when the client has taken what it was sent (a catch-up waits on it between batches). */
+  drained(): Promise<void>;
+  /** The subscription cannot go on (the stream failed under a catch-up, or the client fell too far behind). */
+  fail(reason: string): void;
+}
+
+type Subscriber = {
+  sink: ConsoleSink;
+  /** The newest id this subscriber got: nothing at or before it is sent again. */
+  last: string;
+  /** Live entries held while a catch-up reads what came before them; null once caught up. */
+  pending: ConsoleEntry[] | null;
+  closed: boolean;
+};
+
+const READ_COUNT = 256;
+const READ_BLOCK_MS = 10_000;
+const CATCH_UP_BATCH = 500;
+/** Live entries held for one subscriber during its catch-up; past this it is dropped (it can resume). */
+const MAX_PENDING = 20_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One blocking reader loop on one console stream, for every subscriber of this instance. A subscriber joins
+ * at an id: if the tap has already gone past it, the subscriber first reads the gap with range reads while
+ * the tap's live entries wait for it, so it gets every entry after its id, once, in order.
+ */
+export class StreamTap {
+  private readonly subs = new Set<Subscriber>();
+  private readonly reader: StreamReader;
+  private stopped = false;
+
+  constructor(
+    private readonly engine: StreamEngine,
+    readonly stream: string,
+    /** The id the tap starts reading after: the stream's end when its first subscriber connected. */
+    private cursor: string,
+    private readonly log: Logger,
+    private readonly onStop: () => void,
+  ) {
+    this.reader = engine.openReader();
+    void this.run();
+  }
+
+  get size(): number {
+    return this.subs.size;
+  }
+
+  /** Sends `sink` every entry after `from`; returns the way to leave. */
+  join(sink: ConsoleSink, from: string): () => void {
+    const sub: Subscriber = { sink, last: from, pending: null, closed: false };
+    const target = this.cursor;
+    this.subs.add(sub);
+    if (compareStreamIds(from, target) < 0) {
+      sub.pending = [];
+      void this.catchUp(sub, target);
+    }
+    return () => this.leave(sub);
+  }
+
+  /** Ends every subscription (their connections end; clients reconnect elsewhere) and the reader loop. */
+  close(): void {
+    for (const sub of [...this.subs]) this.drop(sub, 'the console is shutting down');
+  }
+
+  private leave(sub: Subscriber): void {
+    sub.closed = true;
+    this.subs.delete(sub);
+    if (this.subs.size === 0 && !this.stopped) {
+      this.stopped = true;
+      this.onStop();
+      void this.reader.close().catch(() => {});
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      let raws: Awaited<ReturnType<StreamReader['read']>>;
+      try {
+        raws = await this.reader.read(this.stream, this.cursor, READ_COUNT, READ_BLOCK_MS);
+        failures = 0;
+      } catch (err) {
+        if (this.stopped) return;
+        if (failures++ % 20 === 0) {
+          this.log.warn({ err: String(err), stream: this.stream }, 'console stream read failed; retrying');
+        }
+        await sleep(Math.min(2000, 100 * 2 ** Math.min(failures, 5)));
+        continue;
+      }
+      for (const raw of raws) {
+        if (this.stopped) return;
+        this.cursor = raw.id;
+        const entry = decodeEntry(raw);
+        if (!entry) continue;
+        for (const sub of this.subs) {
+          if (sub.pending) {
+            sub.pending.push(entry);
+            if (sub.pending.length > MAX_PENDING) this.drop(sub, 'too many events while catching up');
+          } else {
+            deliver(sub, entry);
+          }
+        }
+      }
+    }
+  }
+
+  /** Reads (from, target] for a late subscriber, then hands it what the tap held meanwhile. */
+  private async catchUp(sub: Subscriber, target: string): Promise<void> {
+    try {
+      let after = sub.last;
+      while (!sub.closed) {
+        const batch = await this.engine.range(this.stream, after, CATCH_UP_BATCH);
+        for (const raw of batch) {
+          const entry = decodeEntry(raw);
+          if (entry && !sub.closed) deliver(sub, entry);
+          // At the client's pace: a catch-up must not fill the connection's queue and get it dropped.
+          await sub.sink.drained();
+        }
+        const last = batch.at(-1)?.id;
+        if (!last || batch.length < CATCH_UP_BATCH || compareStreamIds(last, target) >= 0) break;
+        after = last;
+      }
+      const held = sub.pending ?? [];
+      sub.pending = null;
+      for (const entry of held) if (!sub.closed) deliver(sub, entry);
+    } catch (err) {
+      this.drop(sub, `could not read the console stream: ${String(err)}`);
+    }
+  }
+
+  private drop(sub: Subscriber, reason: string): void {
+    if (sub.closed) return;
+    sub.pending = null;
+    sub.sink.fail(reason);
+    this.leave(sub);
+  }
+}
+
+function deliver(sub: Subscriber, entry: ConsoleEntry): void {
+  if (compareStreamIds(entry.id, sub.last) <= 0) return;
+  sub.last = entry.id;
+  sub.sink.event(entry);
+}
