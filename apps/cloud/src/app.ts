@@ -36,6 +36,7 @@ import type { Keyring } from './keys/keyring';
 import type { Logger } from './log';
 import { DataGateway } from './relay/data-gateway';
 import { Relay } from './relay/relay';
+import { relayRoutes } from './relay/routes';
 import { consoleAccess } from './streams/access';
 import { ConsoleStreams } from './streams/console-streams';
 import { canFrameEvent } from './streams/frames';
@@ -161,12 +162,39 @@ export function createApp(deps: AppDeps) {
           : undefined,
       ]).catch((err) => log.warn({ err, group_id: groupId }, 'could not show frames in the live console'));
     },
+    onGroupState: (state) =>
+      consoleStreams.notify(consoleStreamKey('group', state.group_id), 'group_state', state),
     replayRate: config.relay.replayRate,
     maxFrames: config.relay.maxFrames,
     maxAgeMs: config.relay.maxAgeMs,
   });
   relayOf.current = relay;
-  void engine.subscribe(GROUPS_CHANGED_CHANNEL, () => void relay.reconcile());
+  void engine.subscribe(GROUPS_CHANGED_CHANNEL, (message) => {
+    void relay.reconcile();
+    // A deactivated group is no longer bridged: its console hears so here (the relay speaks of the others).
+    let groupId: string | undefined;
+    try {
+      groupId = (JSON.parse(message) as { group_id?: string }).group_id;
+    } catch {
+      return;
+    }
+    if (!groupId) return;
+    void groups
+      .runtime(groupId)
+      .then(async (g) => {
+        if (g?.mode !== 'inactive') return;
+        const buffer = await relay.buffer(groupId);
+        consoleStreams.notify(consoleStreamKey('group', groupId), 'group_state', {
+          group_id: groupId,
+          mode: 'inactive',
+          offline_side: null,
+          buffered_frames_a_to_b: buffer.a_to_b,
+          buffered_frames_b_to_a: buffer.b_to_a,
+          pressure: buffer.pressure,
+        });
+      })
+      .catch((err) => log.warn({ err, group_id: groupId }, 'could not tell a group console its state'));
+  });
   const dataGateway = new DataGateway({
     db,
     relay,
@@ -235,6 +263,7 @@ export function createApp(deps: AppDeps) {
   // A group's console is visible to whoever may see the group (its owner, a super_admin).
   api.use('/streams', consoleRoutes({ streams: consoleStreams, ...consoleAccess(dongles, groups) }));
   api.use('/groups', groupRoutes(groups));
+  api.use('/groups', relayRoutes({ db, groups, relay, now, console: consoleStreams }));
   api.use('/admin', adminDongleRoutes(dongles, pairing));
   api.use('/admin', adminRoutes(db, accounts));
   api.use(unknownRoute);

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../../cloud/test/backends';
-import type { Json } from '../../cloud/test/harness';
+import { Client, type Json } from '../../cloud/test/harness';
 import { serve } from '../../cloud/test/process';
+import { SseClient } from '../../cloud/test/sse-client';
 import { freePort, tempDirs, waitFor } from './cli-process';
 import { type RelayRig, startRelayRig } from './relay-rig';
 
@@ -61,8 +62,65 @@ describe.each(await backends())('the CAN relay through two nodes, cloud on $name
     console.log(`100,000 frames each way in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }, 120_000);
 
+  it('shows relayed frames and group state on the group console; sends typed frames, owner only, audited', async () => {
+    const cookie = [...rig.alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const sse = await SseClient.open(`${cloud.url}/api/v1/streams/groups/${rig.groupId}/console`, { cookie });
+    expect(sse.status).toBe(200);
+    try {
+      await rig.resetSink(rig.simB);
+      // Typed in the console: onto B's bus, as if A's dongle had read it.
+      const sent = await rig.alice.post(`/api/v1/groups/${rig.groupId}/frames`, {
+        to: 'b',
+        frames: [
+          { id: '0x123', data: '00000000' },
+          { id: '0x123', data: '00000001' },
+          { id: 0x18daf110, data: 'AABB' },
+        ],
+      });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+      expect(sent.body).toEqual({ queued: 3 });
+      await waitFor('the typed frames on B', async () =>
+        (await rig.sink(rig.simB)).frames === 3 ? true : undefined,
+      );
+      const frames = await sse.waitForEvents(3, 'can_frame', 10_000);
+      expect(frames.map((e) => [e.data.id, e.data.is_extended, e.data.data])).toEqual([
+        ['0x123', false, '00000000'],
+        ['0x123', false, '00000001'],
+        ['0x18DAF110', true, 'AABB'],
+      ]);
+      expect(frames[0]?.data).toMatchObject({
+        group_id: rig.groupId,
+        dongle_id: rig.dongleA,
+        direction: 'rx',
+      });
+      const bad = await rig.alice.post(`/api/v1/groups/${rig.groupId}/frames`, {
+        to: 'b',
+        frames: [{ id: '0x800', extended: false, data: '00' }],
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.code).toBe('VALIDATION_ERROR');
+      const bob = new Client(cloud.url);
+      await bob.signup('bob@example.com');
+      const stranger = await bob.post(`/api/v1/groups/${rig.groupId}/frames`, {
+        to: 'b',
+        frames: [{ id: '0x123', data: '00' }],
+      });
+      expect(stranger.status).toBe(404);
+      expect(stranger.body.code).toBe('GROUP_NOT_FOUND');
+      const bobs = await SseClient.open(`${cloud.url}/api/v1/streams/groups/${rig.groupId}/console`, {
+        cookie: [...bob.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      });
+      expect(bobs.status).toBe(404);
+    } finally {
+      sse.close();
+    }
+  });
+
   it('buffers while side B is offline (DEGRADED) and replays every frame in order when it returns', async () => {
     const { simA, simB } = rig;
+    const cookie = [...rig.alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const sse = await SseClient.open(`${cloud.url}/api/v1/streams/groups/${rig.groupId}/console`, { cookie });
+    const states = () => sse.of('group_state').map((e) => e.data);
     await rig.resetSink(simB);
     await rig.stopB();
     const degraded = await waitFor(
@@ -93,6 +151,12 @@ describe.each(await backends())('the CAN relay through two nodes, cloud on $name
       async () => ((await rig.group()).mode === 'active' ? true : undefined),
       15_000,
     );
+    // The console heard it all: degraded with B offline, the backlog while it drained, whole again.
+    const seen = states();
+    expect(seen.some((g) => g.mode === 'degraded' && g.offline_side === 'b')).toBe(true);
+    expect(seen.some((g) => g.buffered_frames_a_to_b > 0)).toBe(true);
+    await sse.waitFor(() => states().some((g) => g.mode === 'active'), 10_000);
+    sse.close();
     await waitFor('an empty buffer', async () =>
       ((await rig.group()).buffer as Json).a_to_b === 0 ? true : undefined,
     );

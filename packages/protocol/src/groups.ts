@@ -74,3 +74,39 @@ export type GroupConflictReason = z.infer<typeof GroupConflictReason>;
 export const GROUPS_CHANGED_CHANNEL = 'groups:changed';
 export const GroupsChanged = z.object({ group_id: z.uuid() });
 export type GroupsChanged = z.infer<typeof GroupsChanged>;
+
+/** A frame typed in the group console: `id` as a number or hex ("0x7DF"), `data` hex, 0–8 bytes. */
+export const ConsoleFrame = z
+  .object({
+    id: z.union([
+      z.number().int().min(0).max(0x1fffffff),
+      z.string().regex(/^(0x)?[0-9a-fA-F]{1,8}$/, { message: 'must be a CAN id in hex, e.g. 0x7DF' }),
+    ]),
+    data: z
+      .string()
+      .regex(/^([0-9a-fA-F]{2}){0,8}$/, { message: 'must be 0 to 8 bytes in hex, e.g. 02010C' })
+      .default(''),
+    /** 29-bit; by default an id above 0x7FF is extended. */
+    extended: z.boolean().optional(),
+  })
+  .transform((f, ctx) => {
+    const id = typeof f.id === 'number' ? f.id : Number.parseInt(f.id.replace(/^0x/i, ''), 16);
+    const extended = f.extended ?? id > 0x7ff;
+    if (id > (extended ? 0x1fffffff : 0x7ff)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['id'],
+        message: extended ? 'is above 0x1FFFFFFF' : 'is above 0x7FF',
+      });
+    }
+    return { id, extended, data: f.data };
+  });
+
+/** POST /api/v1/groups/:id/frames: frames onto one side's bus, as if the other side's dongle had read them. */
+export const SendFramesRequest = z.object({
+  to: GroupSideName,
+  frames: z.array(ConsoleFrame).min(1).max(100),
+});
+export type SendFramesRequest = z.infer<typeof SendFramesRequest>;
+export const SendFramesResponse = z.object({ queued: z.number().int() });
+export type SendFramesResponse = z.infer<typeof SendFramesResponse>;

@@ -134,9 +134,10 @@ async function listen(socket: Socket, dongle: Dongle, host: string, port: number
   dongle.port = socket.address().port;
   socket.on('error', (err) => log.info(`${tag} socket: ${err.message}`));
   try {
-    // Room for bursts of ~9,000 frames/s each way (the kernel caps it at net.core.[rw]mem_max).
-    socket.setRecvBufferSize(1024 * 1024);
-    socket.setSendBufferSize(1024 * 1024);
+    // Room for bursts at ~9,000 frames/s each way while the process waits for a core: 4 MiB holds about
+    // 4,000 small datagrams, a few hundred milliseconds (the kernel caps it at net.core.[rw]mem_max).
+    socket.setRecvBufferSize(4 * 1024 * 1024);
+    socket.setSendBufferSize(4 * 1024 * 1024);
   } catch {
     // the defaults, then
   }

@@ -50,11 +50,22 @@ export type RelayDeps = {
     from: Side,
     message: Buffer,
   ) => void;
+  /** The group's mode, offline side and backlog, for its live console. */
+  onGroupState?: (state: GroupState) => void;
   replayRate: number;
   maxFrames: number;
   maxAgeMs: number;
   /** How often sides are (re)assigned and modes checked. */
   reconcileMs?: number;
+};
+
+export type GroupState = {
+  group_id: string;
+  mode: 'active' | 'degraded';
+  offline_side: Side | null;
+  buffered_frames_a_to_b: number;
+  buffered_frames_b_to_a: number;
+  pressure: boolean;
 };
 
 type Inflight = { id: string; epoch: number; lastSeq: number };
@@ -99,6 +110,8 @@ export class Relay {
   private readonly conns = new Map<string, DataConnection>();
   private readonly attachments = new Map<string, Attachment>();
   private readonly directions = new Map<string, DirectionState>();
+  /** What each group's console was last told (group_state), by this instance. */
+  private readonly said = new Map<string, string>();
   /** The bridged groups as of the last assignment. */
   private known = new Map<string, RelayGroup>();
   private readonly stats = { up: 0, down: 0, dropped: 0, trimmed: 0 };
@@ -247,8 +260,9 @@ export class Relay {
         (['a', 'b'] as const).map((side) => this.present(group.id, side, at)),
       );
       const mode = present.every(Boolean) ? 'active' : 'degraded';
-      if (mode !== group.mode) {
-        const offline = (['a', 'b'] as const).filter((_, i) => !present[i]);
+      const offline = (['a', 'b'] as const).filter((_, i) => !present[i]);
+      const changed = mode !== group.mode;
+      if (changed) {
         await groups.setMode(
           group.id,
           mode,
@@ -256,7 +270,30 @@ export class Relay {
         );
       }
       for (const d of DIRECTIONS) await this.enforceRetention(group.id, d, true);
+      const local = this.attachments.has(key(group.id, 'a')) || this.attachments.has(key(group.id, 'b'));
+      if (changed || local) await this.announce(group.id, mode, offline[0] ?? null, changed);
     }
+  }
+
+  /**
+   * The group's state for its live console (`group_state`): on a mode change, and while this instance bridges
+   * a side whenever the state (the backlog, while it drains) differs from what it last said.
+   */
+  private async announce(groupId: string, mode: 'active' | 'degraded', offline: Side | null, force: boolean) {
+    if (!this.deps.onGroupState) return;
+    const buffer = await this.buffer(groupId);
+    const state: GroupState = {
+      group_id: groupId,
+      mode,
+      offline_side: offline,
+      buffered_frames_a_to_b: buffer.a_to_b,
+      buffered_frames_b_to_a: buffer.b_to_a,
+      pressure: buffer.pressure,
+    };
+    const said = JSON.stringify(state);
+    if (!force && this.said.get(groupId) === said) return;
+    this.said.set(groupId, said);
+    this.deps.onGroupState(state);
   }
 
   private async present(groupId: string, side: Side, at: number): Promise<boolean> {
