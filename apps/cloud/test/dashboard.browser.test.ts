@@ -83,7 +83,7 @@ describe.runIf(chromiumHere)('dashboard in Chromium', () => {
     await page.getByText('None of your nodes is online').waitFor();
     await shot(page, '04-dongles-no-node');
     await page.getByRole('navigation').getByRole('link', { name: 'Groups' }).click();
-    await page.getByRole('heading', { name: 'Groups' }).waitFor();
+    await page.getByRole('heading', { name: 'Groups', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
   });

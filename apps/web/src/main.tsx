@@ -13,6 +13,7 @@ import './styles/nodes.css';
 import './styles/dongles.css';
 import './styles/install.css';
 import './styles/tasks.css';
+import './styles/console.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

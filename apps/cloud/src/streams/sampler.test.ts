@@ -35,6 +35,18 @@ describe('ConsoleSampler', () => {
     expect(fast.oneIn).toBe(32);
   });
 
+  it('shows every CAN id of a round-robin rotation, not always the same one', () => {
+    const sampler = new ConsoleSampler(500);
+    const shown = new Map<number, number>();
+    for (let i = 0; i < 20_000; i++) {
+      // 4 ids in turn at 2,000 frames/s: 1 in 4 is kept.
+      if (sampler.offer((i * 1000) / 2000).keep) shown.set(i % 4, (shown.get(i % 4) ?? 0) + 1);
+    }
+    expect(sampler.oneIn).toBe(4);
+    expect([...shown.keys()].sort()).toEqual([0, 1, 2, 3]);
+    for (const n of shown.values()) expect(n).toBeGreaterThan(800); // about 1,250 each
+  });
+
   it('announces the start at once, within the first second, with the rate measured', () => {
     const sampler = new ConsoleSampler(500);
     const { changes } = feed(sampler, 0, 3000, 0.5);

@@ -17,9 +17,12 @@ export class ConsoleSampler {
   /** Frames a second in the last whole window. */
   private lastRate = 0;
 
+  private pick = 0;
+
   constructor(
     private readonly thresholdPerS: number,
     private readonly windowMs = 1000,
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** 1 when every frame is shown. */
@@ -34,7 +37,11 @@ export class ConsoleSampler {
     this.count += 1;
     const partialRate = (this.count * 1000) / this.windowMs;
     const change = this.set(Math.max(this.base, this.oneInFor(partialRate)), partialRate);
-    const keep = this.seen % this.current === 0;
+    // One frame of each block of N, at a random place in the block: exactly 1 in N, and frames that come in
+    // a fixed rotation (CAN ids sent round-robin) all get shown, not always the same one.
+    const slot = this.seen % this.current;
+    if (slot === 0) this.pick = Math.floor(this.random() * this.current);
+    const keep = slot === this.pick;
     this.seen += 1;
     return { keep, change };
   }

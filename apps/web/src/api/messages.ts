@@ -113,6 +113,13 @@ export const SITUATIONS = {
   groupSideMissing: (side: string) => `Choose the dongle for side ${side}.`,
   groupSameDongle: SAME_DONGLE,
   groupDeleted: 'Group deleted. Both dongles are free for another group.',
+  canIdMissing: 'Enter the CAN id, e.g. 7DF.',
+  canIdNotHex: 'The CAN id is hexadecimal: digits 0–9 and letters A–F, e.g. 7DF or 0x7DF.',
+  canIdTooLarge: 'The CAN id can be at most 1FFFFFFF (29 bits).',
+  canDataNotHex: 'The data is hexadecimal bytes: digits 0–9 and letters A–F, e.g. 02 01 0D.',
+  canDataHalfByte: 'The data needs two hex digits for each byte, e.g. 02 01 0D.',
+  canDataTooLong: 'A CAN frame carries at most 8 bytes of data.',
+  groupInactiveSend: 'Activate the group to send frames through it.',
 } as const;
 
 /** The sentence for an error code in a situation the client knows without a request, e.g. a disabled button. */
@@ -154,11 +161,16 @@ const FIELD_LABELS: Record<string, string> = {
   tseg2: 'TSEG2',
   dongle_a_id: 'Side A',
   dongle_b_id: 'Side B',
+  to: 'Side',
+  'frames.0.id': 'CAN id',
+  'frames.0.data': 'Data',
 };
 
 /** Server texts from the shared schemas that read better as a whole sentence. */
 const FIELD_REWRITES: Record<string, string> = {
   'must be an email address': 'Enter a valid email address, like name@example.com.',
+  'must be a CAN id in hex, e.g. 0x7DF': SITUATIONS.canIdNotHex,
+  'must be 0 to 8 bytes in hex, e.g. 02010C': 'The data is 0 to 8 bytes in hex, e.g. 02 01 0D.',
 };
 
 /** One field's problem as a sentence, e.g. "Password must be at least 10 characters." */

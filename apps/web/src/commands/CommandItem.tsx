@@ -12,9 +12,12 @@ import {
   isFinalCommand,
 } from './commandText';
 
-/** A queued or running command is asked for this often until it ends (slower after a failed ask). */
-const LIVE_MS = 500;
-const LIVE_RETRY_MS = 2000;
+/**
+ * A queued or running command is asked for this often until it ends (slower after a failed ask): a safety net,
+ * since its status changes arrive on the dongle's live console stream (useCommandEvents).
+ */
+const LIVE_MS = 3000;
+const LIVE_RETRY_MS = 5000;
 
 interface CommandItemProps {
   dongleId: string;

@@ -2,7 +2,8 @@ import type { Command } from '@canopy/protocol';
 import { useCallback, useMemo, useState } from 'react';
 import { donglesApi } from '../api/dongles';
 import { usePolled } from '../ui/usePolled';
-import { mergeCommands } from './commandText';
+import { isFinalCommand, mergeCommands } from './commandText';
+import { useCommandEvents } from './useCommandEvents';
 
 /** The history is asked for this often while the page is visible; a running command is followed faster. */
 const HISTORY_MS = 4000;
@@ -18,5 +19,13 @@ export function useCommands(dongleId: string) {
   }, []);
 
   const commands = useMemo(() => mergeCommands(polled.data?.commands ?? null, local), [polled.data, local]);
+  // Live status comes from the dongle's console stream; each change fetches the command (with its output).
+  const following = (commands ?? []).some((c) => !isFinalCommand(c.status));
+  useCommandEvents(dongleId, following, (event) => {
+    donglesApi
+      .command(dongleId, event.command_id)
+      .then(update)
+      .catch(() => {}); // the slower asking of CommandItem catches up
+  });
   return { commands, error: polled.error, update };
 }

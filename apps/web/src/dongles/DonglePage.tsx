@@ -5,6 +5,7 @@ import { isApiError } from '../api/errors';
 import { codeSentence, errorMessage, SITUATIONS } from '../api/messages';
 import { CanConfigForm } from '../can-config/CanConfigForm';
 import { CommandConsole } from '../commands/CommandConsole';
+import { LiveConsole } from '../console/LiveConsole';
 import { PairingDialog } from '../pairing/PairingDialog';
 import { PairOffer } from '../pairing/PairOffer';
 import { offersPairing, pairingBlocker } from '../pairing/pairingText';
@@ -95,6 +96,7 @@ function DongleView({ id }: { id: string }) {
       <DongleFacts dongle={dongle} now={now} />
       {active && <CanConfigForm dongleId={dongle.id} blocker={offline} onChanged={reload} />}
       {active && <CommandConsole dongleId={dongle.id} blocker={offline} onChanged={reload} />}
+      {active && <LiveConsole source={{ kind: 'dongle', id: dongle.id }} online={dongle.online} />}
       <SightingList sightings={dongle.seen_by} now={now} />
 
       {dialog === 'pair' && (

@@ -4,6 +4,8 @@ import { agentsApi } from '../api/agents';
 import { isApiError } from '../api/errors';
 import { groupsApi } from '../api/groups';
 import { errorMessage, SITUATIONS } from '../api/messages';
+import { LiveConsole } from '../console/LiveConsole';
+import { SendFrameForm } from '../console/SendFrameForm';
 import { ErrorAlert } from '../ui/Alert';
 import { BackLink } from '../ui/BackLink';
 import { DetailFallback } from '../ui/DetailFallback';
@@ -34,7 +36,7 @@ export function GroupPage() {
   return <GroupView key={id} id={id} />;
 }
 
-/** One group: its mode and the way to change it, both sides, the buffer, and (later) its live console. */
+/** One group: its mode and the way to change it, both sides, the buffer, and its live console. */
 function GroupView({ id }: { id: string }) {
   const navigate = useNavigate();
   const [deleting, setDeleting] = useState(false);
@@ -105,14 +107,13 @@ function GroupView({ id }: { id: string }) {
       <GroupSides group={group} nodes={nodes.data?.agents ?? null} />
       <GroupBuffer group={group} />
 
-      {/*
-        LIVE CONSOLE SLOT — the group's live console (spec 002 §15, SSE /api/v1/streams/groups/:id/console)
-        mounts here, e.g. <GroupConsole groupId={group.id} mode={group.mode} />. Keep it below the buffer.
-      */}
-      <section className="section" aria-labelledby="group-console" data-slot="group-console">
-        <h2 id="group-console">Live console</h2>
-        <p className="muted">The frames crossing this group will show here.</p>
-      </section>
+      <LiveConsole
+        source={{ kind: 'group', id: group.id, a: group.a.dongle_id, b: group.b.dongle_id }}
+        group={group}
+        onReset={found.reload}
+      >
+        <SendFrameForm groupId={group.id} mode={group.mode} />
+      </LiveConsole>
 
       {deleting && (
         <DeleteGroupDialog
