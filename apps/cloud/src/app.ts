@@ -133,8 +133,8 @@ export function createApp(deps: AppDeps) {
       setMode: (groupId, mode, reason) => groups.setMode(groupId, mode, reason),
     },
     dongles: {
-      route: async (userId, dongleId) => {
-        const { row, agentId } = await dongles.route(userId, dongleId);
+      route: async (userId, dongleId, prefer) => {
+        const { row, agentId } = await dongles.route(userId, dongleId, prefer);
         return { agentId, token: () => tokens.forAgent(row, agentId) };
       },
     },

@@ -2,7 +2,9 @@ import type { SeenDongle } from '@canopy/protocol';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands, dongleSightings, dongles, pairingSessions } from '../src/db/schema';
+import { DongleService } from '../src/dongles/service';
 import { sweepDongleWork } from '../src/dongles/sweep';
+import { createLogger } from '../src/log';
 import { backends } from './backends';
 import { Client, type Json, startTestCloud, type TestCloud } from './harness';
 import { type RawNode, registerNode } from './raw-node';
@@ -112,6 +114,25 @@ describe.each(await backends())('dongles on $name', (backend) => {
     );
     const [bobs] = await listOf(bob);
     expect(bobs.seen_by.map((s: Json) => s.lan_ip)).toEqual(['172.16.0.9']);
+  });
+
+  it('routes to a preferred node while it hears the dongle, else to the one that heard it last', async () => {
+    const service = new DongleService({
+      db: cloud.database.db,
+      engine: cloud.engine,
+      log: createLogger('silent'),
+      now: () => new Date(),
+      agentIdleTimeoutMs: 90_000,
+      askToScan: async () => {},
+    });
+    const aliceId = (await alice.get('/api/v1/auth/me')).body.user.id;
+    const [dongle] = await listOf(alice);
+    await report(aliceNode, [seen('0011223344556677')]); // the garage heard it last
+    expect((await service.route(aliceId, dongle.id)).agentId).toBe(aliceNode.agentId);
+    expect((await service.route(aliceId, dongle.id, aliceLaptop.agentId)).agentId).toBe(aliceLaptop.agentId);
+    await report(aliceLaptop, [seen('0011223344556677', { online: false })]);
+    expect((await service.route(aliceId, dongle.id, aliceLaptop.agentId)).agentId).toBe(aliceNode.agentId);
+    await report(aliceLaptop, [seen('0011223344556677', { lan_ip: '10.0.5.23', interface: 'wlan0' })]);
   });
 
   it('shows a dongle offline when the node says so or when the node goes offline, and drops what a node no longer sees', async () => {

@@ -223,9 +223,12 @@ export class DongleService {
   async route(
     userId: string,
     id: string,
+    /** A node to keep using while it still hears the dongle (the relay does not hop between nodes). */
+    prefer?: string,
   ): Promise<{ dongle: Dongle; row: typeof dongles.$inferSelect; agentId: string }> {
     const dongle = await this.get(userId, id);
-    const via = dongle.seen_by.find((s) => s.online);
+    const via =
+      dongle.seen_by.find((s) => s.online && s.agent_id === prefer) ?? dongle.seen_by.find((s) => s.online);
     if (!via) throw new ApiError(409, 'AGENT_OFFLINE', 'None of your nodes hears this dongle right now');
     const [row] = await this.deps.db.select().from(dongles).where(eq(dongles.id, id)).limit(1);
     if (!row) throw new ApiError(404, 'DONGLE_NOT_FOUND', 'Dongle not found');

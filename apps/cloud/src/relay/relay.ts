@@ -39,7 +39,11 @@ export type RelayDeps = {
    * (throws unless the dongle is CLAIMED_ACTIVE; counts towards SECURITY_HOLD 3b).
    */
   dongles: {
-    route(userId: string, dongleId: string): Promise<{ agentId: string; token: () => Promise<string> }>;
+    route(
+      userId: string,
+      dongleId: string,
+      prefer?: string,
+    ): Promise<{ agentId: string; token: () => Promise<string> }>;
   };
   /** Audits a trim of the buffer (an operational event, spec 002 §13.3.4). */
   audit(groupId: string, details: Record<string, unknown>): Promise<void>;
@@ -233,7 +237,11 @@ export class Relay {
     for (const group of bridged) {
       for (const side of ['a', 'b'] as const) {
         const dongleId = group[side].dongle_id;
-        const route = await dongles.route(group.owner_user_id, dongleId).catch(() => null);
+        // Sticky: the node bridging the side now (here or on another instance) keeps it while it hears the dongle.
+        const prefer =
+          this.attachments.get(key(group.id, side))?.conn.agentId ??
+          (await this.bridgingAgent(group.id, side));
+        const route = await dongles.route(group.owner_user_id, dongleId, prefer).catch(() => null);
         const conn = route ? this.conns.get(route.agentId) : undefined;
         if (!route || !conn) continue;
         wanted.add(key(group.id, side));
@@ -294,6 +302,18 @@ export class Relay {
     if (!force && this.said.get(groupId) === said) return;
     this.said.set(groupId, said);
     this.deps.onGroupState(state);
+  }
+
+  /** The node some instance said it bridges this side through, if it said so recently. */
+  private async bridgingAgent(groupId: string, side: Side): Promise<string | undefined> {
+    const raw = await this.deps.engine.getValue(K.side(groupId, side));
+    if (!raw) return undefined;
+    try {
+      const { agent_id, at } = JSON.parse(raw) as { agent_id: string; at: number };
+      return this.deps.now() - at < PRESENCE_STALE_MS ? agent_id : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async present(groupId: string, side: Side, at: number): Promise<boolean> {
