@@ -619,3 +619,96 @@ export async function stopChild(c: Child, graceMs = 10_000): Promise<number | nu
   clearTimeout(timer);
   return code;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers added for bench/relay.ts
+
+/** Busy and total clock ticks of the whole machine, all CPUs (the first line of /proc/stat). */
+export function machineCpuTicks(): { busy: number; total: number } {
+  try {
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1);
+    const n = fields.map(Number);
+    const total = n.reduce((a, b) => a + b, 0);
+    const idle = (n[3] ?? 0) + (n[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: Number.NaN, total: Number.NaN };
+  }
+}
+
+/**
+ * A key prefix of its own on the (loopback) Redis at REDIS_URL (default redis://127.0.0.1:6379); the cleanup
+ * deletes every key under it. Returns the server's version and pid (for its CPU, when it runs here).
+ */
+export async function createRedisPrefix(
+  cleanup: Cleanup,
+  label: string,
+): Promise<{ url: string; prefix: string; version: string; pid: number }> {
+  const { Redis } = await import('ioredis');
+  const url = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  assertLoopback(url, 'REDIS_URL');
+  const prefix = `canopy-bench-${label}-${randomBytes(4).toString('hex')}:`;
+  const connect = async () => {
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: 5000,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
+    redis.on('error', () => {});
+    await redis.connect();
+    return redis;
+  };
+  const redis = await connect();
+  let info = '';
+  try {
+    info = await redis.info('server');
+  } finally {
+    await redis.quit();
+  }
+  cleanup.push({
+    what: `delete Redis keys ${prefix}*`,
+    run: async () => {
+      const r = await connect();
+      try {
+        let cursor = '0';
+        do {
+          const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+          if (keys.length > 0) await r.del(...keys);
+          cursor = next;
+        } while (cursor !== '0');
+      } finally {
+        await r.quit();
+      }
+    },
+  });
+  return {
+    url,
+    prefix,
+    version: /redis_version:(\S+)/.exec(info)?.[1] ?? '',
+    pid: Number(/process_id:(\d+)/.exec(info)?.[1] ?? Number.NaN),
+  };
+}
+
+/** Logs in as the dashboard does (GET /auth/csrf, POST /auth/login); returns the `canopy_session` cookie pair. */
+export async function loginCookie(base: string, email: string, password: string): Promise<string> {
+  const pick = (res: Response, name: string) =>
+    res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0] ?? '')
+      .find((c) => c.startsWith(`${name}=`) && c.length > name.length + 1);
+  const csrf = await fetch(`${base}/api/v1/auth/csrf`, { signal: AbortSignal.timeout(30_000) });
+  const token = ((await csrf.json()) as { csrf_token?: string }).csrf_token;
+  const presession = pick(csrf, 'canopy_presession');
+  if (csrf.status !== 200 || !token || !presession) throw new Error(`GET /auth/csrf answered ${csrf.status}`);
+  const res = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-csrf-token': token, cookie: presession },
+    body: JSON.stringify({ email, password }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const session = pick(res, 'canopy_session');
+  if (res.status !== 200 || !session)
+    throw new Error(`POST /auth/login answered ${res.status}: ${await res.text()}`);
+  return session;
+}
