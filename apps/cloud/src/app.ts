@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GROUPS_CHANGED_CHANNEL } from '@canopy/protocol';
-import { decodeRelay } from '@canopy/protocol/relay';
+import { frameReader } from '@canopy/protocol/relay';
 import express from 'express';
 import { Accounts } from './accounts/accounts';
 import { authRoutes } from './accounts/routes';
@@ -28,7 +28,7 @@ import type { StreamEngine } from './engine';
 import { groupRoutes } from './groups/routes';
 import { GroupService } from './groups/service';
 import { healthRoutes } from './health/routes';
-import { errorHandler, unknownRoute } from './http/errors';
+import { ApiError, errorHandler, unknownRoute } from './http/errors';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { loadSession, requireCsrf } from './http/session-middleware';
@@ -123,6 +123,17 @@ export function createApp(deps: AppDeps) {
   const pairing = new Pairing({ db, engine, log, now, dongles, rpc, sealer: deps.keyring, holds, groups });
   const tokens = new DongleTokens({ db, keys: deps.keyring, holds });
   const dongleConsole = new DongleConsole({ db, log, now, dongles, rpc, tokens, consoleStreams });
+  // One listing of a user's dongles serves every group side of that user for a second (the relay asks often).
+  const routers = new Map<string, { at: number; router: ReturnType<DongleService['router']> }>();
+  const routerOf = (userId: string) => {
+    const hit = routers.get(userId);
+    if (hit && Date.now() - hit.at < 1000) return hit.router;
+    const router = dongles.router(userId);
+    routers.set(userId, { at: Date.now(), router });
+    router.catch(() => routers.delete(userId));
+    if (routers.size > 10_000) routers.clear();
+    return router;
+  };
   // The CAN relay (spec 002 §13.3): the data plane's gateway and the buffer per group direction.
   const relay = new Relay({
     engine,
@@ -134,8 +145,10 @@ export function createApp(deps: AppDeps) {
     },
     dongles: {
       route: async (userId, dongleId, prefer) => {
-        const { row, agentId } = await dongles.route(userId, dongleId, prefer);
-        return { agentId, token: () => tokens.forAgent(row, agentId) };
+        const agentId = (await routerOf(userId))(dongleId, prefer);
+        if (!agentId)
+          throw new ApiError(409, 'AGENT_OFFLINE', 'None of your nodes hears this dongle right now');
+        return { agentId, token: async () => tokens.forAgent(await dongles.row(dongleId), agentId) };
       },
     },
     audit: (groupId, details) =>
@@ -146,19 +159,23 @@ export function createApp(deps: AppDeps) {
         details,
       }),
     onFrames: (groupId, dongles, _from, message) => {
-      // The live console (sampled there; the data plane itself is never sampled).
-      const decoded = decodeRelay(message);
-      if (!decoded.ok || decoded.value.kind !== 'frames') return;
-      const { frames } = decoded.value;
-      const events = (dongleId: string, direction: 'rx' | 'tx') =>
-        frames.map((f) => canFrameEvent(f, { dongleId, direction, groupId }));
+      // The live console, sampled there: only the frames it keeps are read out of the message. The data
+      // plane itself is never sampled.
+      const reader = frameReader(message);
+      const events = (dongleId: string, direction: 'rx' | 'tx') => (i: number) =>
+        canFrameEvent(reader.frame(i), { dongleId, direction, groupId });
       Promise.all([
-        consoleStreams.emitFrames(
+        consoleStreams.emitFrameBatch(
           [consoleStreamKey('dongle', dongles.from), consoleStreamKey('group', groupId)],
+          reader.count,
           events(dongles.from, 'rx'),
         ),
         dongles.to
-          ? consoleStreams.emitFrames([consoleStreamKey('dongle', dongles.to)], events(dongles.to, 'tx'))
+          ? consoleStreams.emitFrameBatch(
+              [consoleStreamKey('dongle', dongles.to)],
+              reader.count,
+              events(dongles.to, 'tx'),
+            )
           : undefined,
       ]).catch((err) => log.warn({ err, group_id: groupId }, 'could not show frames in the live console'));
     },

@@ -7,6 +7,7 @@ import {
   encodeAck,
   encodeDeliver,
   encodeFrames,
+  frameReader,
   inspectRelay,
   MAX_BATCH,
   type RelayFrame,
@@ -39,6 +40,13 @@ describe('relay messages', () => {
     const direct = encodeDeliver({ groupId: GROUP, to: 'a', epoch: 7, firstSeq: 2 ** 40 + 3, frames });
     const fast = deliverFromFrames(encodeFrames(GROUP, 'b', frames), 'a', 7, 2 ** 40 + 3);
     expect(fast.equals(direct)).toBe(true);
+    const reader = frameReader(fast);
+    expect(reader.count).toBe(50);
+    expect([reader.frame(0), reader.frame(17), reader.frame(49)]).toEqual([
+      frames[0],
+      frames[17],
+      frames[49],
+    ]);
     expect(inspectRelay(fast)).toEqual({
       ok: true,
       value: { kind: 'deliver', groupId: GROUP, to: 'a', epoch: 7, firstSeq: 2 ** 40 + 3, frames: [] },

@@ -235,6 +235,27 @@ export class DongleService {
     return { dongle, row, agentId: via.agent_id };
   }
 
+  /**
+   * route() for many dongles of one user from one listing (the relay asks for every group side every few
+   * seconds): the node that reaches each dongle now, preferring `prefer` while it still hears it; null when none.
+   */
+  async router(userId: string): Promise<(dongleId: string, prefer?: string) => string | null> {
+    const byId = new Map((await this.list(userId)).map((d) => [d.id, d]));
+    return (dongleId, prefer) => {
+      const seen = byId.get(dongleId)?.seen_by ?? [];
+      return (
+        (seen.find((s) => s.online && s.agent_id === prefer) ?? seen.find((s) => s.online))?.agent_id ?? null
+      );
+    };
+  }
+
+  /** The dongle's row (for opening its token), or a 404. */
+  async row(id: string): Promise<typeof dongles.$inferSelect> {
+    const [row] = await this.deps.db.select().from(dongles).where(eq(dongles.id, id)).limit(1);
+    if (!row) throw new ApiError(404, 'DONGLE_NOT_FOUND', 'Dongle not found');
+    return row;
+  }
+
   /** Every dongle for a super_admin, newest change first (at most 200). */
   async adminList(query: AdminDonglesQuery): Promise<AdminDongle[]> {
     const pattern = query.q ? `%${escapeLike(query.q)}%` : undefined;

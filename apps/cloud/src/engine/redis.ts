@@ -95,6 +95,8 @@ export class RedisEngine implements StreamEngine {
   async append(stream: string, entries: Buffer[]): Promise<string[]> {
     if (entries.length === 0) return [];
     const k = this.prefix + stream;
+    // One entry (the relay's case, per message): a plain XADD, one command instead of three.
+    if (entries.length === 1) return [String(await this.redis.xadd(k, '*', FIELD, entries[0] as Buffer))];
     // MULTI: pipelined, and all or nothing should the connection drop half-way.
     const tx = this.redis.multi();
     for (const data of entries) tx.xadd(k, '*', FIELD, data);

@@ -99,6 +99,8 @@ export class DataGateway {
         if (ws.readyState === ws.OPEN) ws.send(data);
       },
       bufferedAmount: () => ws.bufferedAmount,
+      pause: () => ws.pause(),
+      resume: () => ws.resume(),
     };
     const previous = this.conns.get(agentId);
     if (previous) previous.ws.close(4000, 'replaced by a newer data connection');

@@ -15,6 +15,9 @@ export interface DataConnection {
   send(data: Buffer | string): void;
   /** Bytes queued in the socket, not yet sent. */
   bufferedAmount(): number;
+  /** Stops reading from the node (TCP pushes back on it) until resume(). */
+  pause(): void;
+  resume(): void;
 }
 
 export type RelayGroup = {
@@ -93,6 +96,12 @@ type DirectionState = {
 };
 
 const WS_HIGH_WATER = 4 * 1024 * 1024;
+/** A node's frames held in memory before they are in the buffer: pause reading past this, resume under the other. */
+const HOLD_PAUSE = 50_000;
+const HOLD_RESUME = 20_000;
+/** The same for all nodes of this instance together. */
+const HOLD_TOTAL_PAUSE = 1_000_000;
+const HOLD_TOTAL_RESUME = 500_000;
 /** An entry older than this when read is backlog, sent at the replay rate; newer ones go at once. */
 const BACKLOG_AGE_MS = 1000;
 /** A side whose presence key is older than this is offline. */
@@ -118,7 +127,11 @@ export class Relay {
   private readonly said = new Map<string, string>();
   /** The bridged groups as of the last assignment. */
   private known = new Map<string, RelayGroup>();
-  private readonly stats = { up: 0, down: 0, dropped: 0, trimmed: 0 };
+  private readonly stats = { up: 0, down: 0, dropped: 0, trimmed: 0, pauses: 0 };
+  /** Frames received from each connection and not yet in the buffer; connections paused for it. */
+  private readonly held = new Map<DataConnection, number>();
+  private readonly paused = new Set<DataConnection>();
+  private heldTotal = 0;
   private reconciling: Promise<void> | null = null;
   private again = false;
   private readonly timer: NodeJS.Timeout;
@@ -140,6 +153,7 @@ export class Relay {
 
   disconnected(conn: DataConnection): void {
     if (this.conns.get(conn.agentId) === conn) this.conns.delete(conn.agentId);
+    this.paused.delete(conn);
     for (const att of [...this.attachments.values()]) if (att.conn === conn) this.detach(att, null);
     void this.reconcile();
   }
@@ -147,15 +161,20 @@ export class Relay {
   /** Frames from a node: numbered and buffered in the order they came, per direction. */
   frames(conn: DataConnection, groupId: string, from: Side, message: Buffer): void {
     const att = this.attachments.get(key(groupId, from));
+    const count = batchCount(message);
     if (!att || att.conn !== conn) {
-      this.stats.dropped += batchCount(message);
+      this.stats.dropped += count;
       return;
     }
     const direction = fromSide(from);
     const state = this.direction(groupId, direction);
+    // Backpressure (spec 002 §13.3.6): frames not yet in the buffer are held in memory here; past a limit the
+    // node's socket is no longer read, so TCP slows the node down instead of this process running out of memory.
+    this.holding(conn, count);
     state.chain = state.chain
       .then(() => this.store(groupId, direction, message))
-      .catch((err) => this.deps.log.error({ err, group_id: groupId, direction }, 'could not buffer frames'));
+      .catch((err) => this.deps.log.error({ err, group_id: groupId, direction }, 'could not buffer frames'))
+      .finally(() => this.holding(conn, -count));
     const to = this.known.get(groupId)?.[otherSide(from)].dongle_id;
     this.deps.onFrames?.(groupId, { from: att.dongleId, to }, from, message);
   }
@@ -172,6 +191,40 @@ export class Relay {
     const stored = state.chain.then(() => this.store(groupId, direction, message));
     state.chain = stored.catch(() => {});
     await stored;
+  }
+
+  private holding(conn: DataConnection, delta: number): void {
+    const held = (this.held.get(conn) ?? 0) + delta;
+    if (held <= 0) this.held.delete(conn);
+    else this.held.set(conn, held);
+    this.heldTotal += delta;
+    const over = held > HOLD_PAUSE || this.heldTotal > HOLD_TOTAL_PAUSE;
+    if (delta > 0 && over && !this.paused.has(conn)) {
+      this.paused.add(conn);
+      conn.pause();
+      this.stats.pauses += 1;
+      this.deps.log.warn(
+        { agent_id: conn.agentId, frames: held, all_frames: this.heldTotal },
+        'relay pressure: reading from a node paused',
+      );
+    } else if (
+      delta < 0 &&
+      this.paused.has(conn) &&
+      held < HOLD_RESUME &&
+      this.heldTotal < HOLD_TOTAL_RESUME
+    ) {
+      this.paused.delete(conn);
+      conn.resume();
+    }
+    if (delta < 0 && this.heldTotal < HOLD_TOTAL_RESUME && this.paused.size > 0) {
+      // Connections paused for the total (they hold little themselves) go on once the total is down.
+      for (const other of [...this.paused]) {
+        if ((this.held.get(other) ?? 0) < HOLD_RESUME) {
+          this.paused.delete(other);
+          other.resume();
+        }
+      }
+    }
   }
 
   /** A node's ACK: what it wrote to its dongle leaves the buffer. */

@@ -102,11 +102,19 @@ export class ConsoleStreams implements ConsoleEmitter {
    * never calls this on its data path.
    */
   async emitFrames(streams: string[], frames: CanFrameEvent[]): Promise<void> {
-    if (frames.length === 0) return;
+    await this.emitFrameBatch(streams, frames.length, (i) => frames[i] as CanFrameEvent);
+  }
+
+  /**
+   * emitFrames for `count` frames made on demand: `make(i)` is called only for the frames the sampling keeps
+   * (in at least one of the streams), so a busy bus costs the console little.
+   */
+  async emitFrameBatch(streams: string[], count: number, make: (i: number) => CanFrameEvent): Promise<void> {
+    if (count === 0) return;
     const now = this.now();
     const encoded: Array<Buffer | undefined> = [];
     const frameAt = (i: number) => {
-      encoded[i] ??= encodeEvent('can_frame', frames[i] as CanFrameEvent);
+      encoded[i] ??= encodeEvent('can_frame', make(i));
       return encoded[i];
     };
     await Promise.all(
@@ -117,7 +125,7 @@ export class ConsoleStreams implements ConsoleEmitter {
           this.samplers.set(stream, sampler);
         }
         const out: Buffer[] = [];
-        for (let i = 0; i < frames.length; i++) {
+        for (let i = 0; i < count; i++) {
           const { keep, change } = sampler.offer(now);
           if (change) out.push(encodeEvent('log', this.samplingNotice(change, now)));
           if (keep) out.push(frameAt(i));
