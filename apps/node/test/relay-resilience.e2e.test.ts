@@ -73,21 +73,29 @@ describe.each(await backends())('the relay buffer at its retention limit, cloud 
     // 4,000 frames: under the limit, all kept; the group page warns past 80 % of it.
     expect((await rig.traffic(rig.simA, { rate: 2000, ids: ['0x300'], count: 4500 })).status).toBe(200);
     await rig.trafficDone(rig.simA, 20_000);
-    expect((await rig.group()).buffer).toEqual({ a_to_b: 4500, b_to_a: 0, pressure: true });
+    // The last batches may still be on their way through node A when the simulator is done.
+    const under = await waitFor('4,500 frames buffered', async () => {
+      const buffer = (await rig.group()).buffer as Json;
+      return buffer.a_to_b === 4500 ? buffer : undefined;
+    });
+    expect(under).toEqual({ a_to_b: 4500, b_to_a: 0, pressure: true });
     // 4,000 more (on another CAN id: the generator numbers each id from 0 again): past 5,000 the oldest go.
     expect((await rig.traffic(rig.simA, { rate: 2000, ids: ['0x301'], count: 4000 })).status).toBe(200);
     await rig.trafficDone(rig.simA, 20_000);
-    const trims = await waitFor('the audited trim', async () => {
+    // Every one of the 8,500 frames is either buffered or in an audited trim (once the last batches are in).
+    const { trims, kept } = await waitFor('all 8,500 frames accounted for', async () => {
       const entries = (await admin.get('/api/v1/admin/audit-logs?action=relay.buffer_trimmed')).body
         .entries as Json[];
-      return entries.length > 0 ? entries : undefined;
+      const trimmed = entries.reduce((n, e) => n + Number(e.details.frames), 0);
+      const buffered = ((await rig.group()).buffer as Json).a_to_b as number;
+      // …and the retention check (at least every 2 s) has brought it under the limit.
+      const settled = entries.length > 0 && buffered + trimmed === 8500 && buffered <= 5000;
+      return settled ? { trims: entries, kept: buffered } : undefined;
     });
-    const trimmed = trims.reduce((n, e) => n + Number(e.details.frames), 0);
     expect(trims[0]).toMatchObject({ target_type: 'group', target_id: rig.groupId, actor_user_id: null });
     expect(trims[0].details).toMatchObject({ direction: 'a_to_b', reason: 'max_frames', max_frames: 5000 });
-    const kept = 8500 - trimmed;
     expect(kept).toBeLessThanOrEqual(5000);
-    expect((await rig.group()).buffer.a_to_b).toBe(kept);
+    expect(kept).toBeGreaterThanOrEqual(4500);
 
     await rig.restartB();
     const sink = await rig.settledSink(rig.simB, kept, 30_000);
