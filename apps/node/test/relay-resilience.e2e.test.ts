@@ -95,10 +95,13 @@ describe.each(await backends())('the relay buffer at its retention limit, cloud 
     expect(trims[0]).toMatchObject({ target_type: 'group', target_id: rig.groupId, actor_user_id: null });
     expect(trims[0].details).toMatchObject({ direction: 'a_to_b', reason: 'max_frames', max_frames: 5000 });
     expect(kept).toBeLessThanOrEqual(5000);
-    expect(kept).toBeGreaterThanOrEqual(4500);
+    expect(kept).toBeGreaterThan(4000); // trimmed to 90 % (4,500) in whole batches, so a batch below it at most
 
     await rig.restartB();
     const sink = await rig.settledSink(rig.simB, kept, 30_000);
+    console.log(
+      `retention: ${trims.length} trim(s), ${kept} of 8,500 kept; B's bus: ${JSON.stringify(sink)}`,
+    );
     // The newest `kept` frames arrive, in order, once each; the trimmed ones are one gap at the front.
     expect(sink).toMatchObject({ frames: kept, duplicates: 0, out_of_order: 0, gaps: 0 });
   }, 180_000);
