@@ -6,7 +6,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { AttemptLimiter, BACKOFF_CAP_MS, backoffDelay, CAP_ATTEMPT } from '../apps/node/src/link/backoff';
 import { systemClock } from '../apps/node/src/link/clock';
@@ -14,13 +13,13 @@ import { HANDSHAKE_TIMEOUT_MS, WELCOME_TIMEOUT_MS } from '../apps/node/src/link/
 import { PROBE_INTERVAL_MS, PROBE_WINDOW_MS, ReturnProbe } from '../apps/node/src/link/probe';
 import { ATTEMPT_HEADER, attemptStamp, FINGERPRINT_HEADER } from '../packages/protocol/src/agents';
 import {
-  assertLoopback,
   type Child,
   type Cleanup,
   clockTicksPerSecond,
   cloudEnv,
   cpuTicks,
   createPostgresDatabase,
+  createRedisPrefix,
   DashboardClient,
   ensureBuilt,
   fmt,
@@ -78,7 +77,6 @@ const SLOW_HEARTBEAT_MS = 250;
 const STABLE_MS = 15_000;
 /** Everything stops after this long, whatever happens (the default run takes about 4 minutes). */
 const OVERALL_LIMIT_MS = 25 * 60_000;
-const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const GOALS = { kibPerNode: 20, stormS: 70, daemonMiB: 60 };
 
 type Options = {
@@ -625,49 +623,6 @@ class Herd {
 // ---------------------------------------------------------------------------------------------------------
 // Backends (postgres: a fresh database; Redis under a prefix of its own)
 
-async function redisPrefix(cleanup: Cleanup) {
-  const url = process.env.REDIS_URL || DEFAULT_REDIS_URL;
-  assertLoopback(url, 'REDIS_URL');
-  const prefix = `canopy-bench-${randomBytes(4).toString('hex')}:`;
-  const connect = async () => {
-    const redis = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: 5000,
-      maxRetriesPerRequest: 1,
-      retryStrategy: () => null,
-    });
-    redis.on('error', () => {});
-    await redis.connect();
-    return redis;
-  };
-  const redis = await connect();
-  let version = '';
-  try {
-    version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '';
-  } finally {
-    await redis.quit();
-  }
-  cleanup.push({
-    what: `delete Redis keys ${prefix}*`,
-    run: async () => {
-      const r = await connect();
-      try {
-        let cursor = '0';
-        let deleted = 0;
-        do {
-          const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-          if (keys.length > 0) deleted += await r.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-        console.log(`cleanup:     deleted ${deleted} Redis key(s) under ${prefix}`);
-      } finally {
-        await r.quit();
-      }
-    },
-  });
-  return { url, prefix, version };
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // One real canopy-node daemon
 
@@ -846,7 +801,7 @@ async function run(options: Options, cleanup: Cleanup, stop: AbortSignal) {
   let backendLabel = 'embedded (PGlite in CANOPY_DATA_DIR + in-process stream engine)';
   if (options.backend === 'postgres') {
     const database = await createPostgresDatabase(cleanup);
-    const redis = await redisPrefix(cleanup);
+    const redis = await createRedisPrefix(cleanup, 'nodes');
     env.DATABASE_URL = database.url;
     env.REDIS_URL = redis.url;
     env.REDIS_KEY_PREFIX = redis.prefix;

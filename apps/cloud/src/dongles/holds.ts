@@ -1,10 +1,11 @@
 import type { DongleReport } from '@canopy/protocol';
-import { and, eq, inArray, or } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { type AuditActor, writeAudit } from '../audit/writer';
 import type { Db } from '../db/client';
-import { dongles, pairingSessions } from '../db/schema';
+import { dongles } from '../db/schema';
 import type { StreamEngine } from '../engine';
 import type { Logger } from '../log';
+import { endOpenPairings } from './pairing-sessions';
 
 /*
  * SECURITY_HOLD (spec 002 §11.3). The triggers that pairing itself sees (wrong PINs, too many starts) live in
@@ -41,15 +42,7 @@ export class SecurityHolds {
         .where(eq(dongles.id, row.id))
         .returning({ id: dongles.id });
       if (!updated) return false;
-      await tx
-        .update(pairingSessions)
-        .set({ state: 'failed', finishedAt: now() })
-        .where(
-          and(
-            eq(pairingSessions.dongleId, row.id),
-            or(eq(pairingSessions.state, 'open'), eq(pairingSessions.state, 'submitting')),
-          ),
-        );
+      await endOpenPairings(tx, row.id, now());
       await writeAudit(tx, actor, {
         action: 'dongle.security_hold_entered',
         targetType: 'dongle',

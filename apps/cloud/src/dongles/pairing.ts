@@ -9,6 +9,7 @@ import type { GroupService } from '../groups/service';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../log';
 import type { SecurityHolds } from './holds';
+import { endOpenPairings } from './pairing-sessions';
 import type { DongleRpc } from './rpc';
 import type { DongleService } from './service';
 
@@ -190,15 +191,7 @@ export class Pairing {
         .set({ ownerUserId: null, ownershipState: 'UNCLAIMED', updatedAt: now() })
         .where(eq(dongles.id, row.id));
       await tx.delete(dongleTokens).where(eq(dongleTokens.dongleId, row.id));
-      await tx
-        .update(pairingSessions)
-        .set({ state: 'failed', finishedAt: now() })
-        .where(
-          and(
-            eq(pairingSessions.dongleId, row.id),
-            or(eq(pairingSessions.state, 'open'), eq(pairingSessions.state, 'submitting')),
-          ),
-        );
+      await endOpenPairings(tx, row.id, now());
       await writeAudit(tx, actor, {
         action: force ? 'dongle.force_unpaired' : 'dongle.unpaired',
         targetType: 'dongle',

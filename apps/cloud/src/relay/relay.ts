@@ -127,7 +127,8 @@ export class Relay {
   private readonly said = new Map<string, string>();
   /** The bridged groups as of the last assignment. */
   private known = new Map<string, RelayGroup>();
-  private readonly stats = { up: 0, down: 0, dropped: 0, trimmed: 0, pauses: 0 };
+  private readonly stats = { up: 0, down: 0, dropped: 0, trimmed: 0, pauses: 0, lost: 0 };
+  private failures = { loggedAt: Number.NEGATIVE_INFINITY, messages: 0, frames: 0 };
   /** Frames received from each connection and not yet in the buffer; connections paused for it. */
   private readonly held = new Map<DataConnection, number>();
   private readonly paused = new Set<DataConnection>();
@@ -173,7 +174,7 @@ export class Relay {
     this.holding(conn, count);
     state.chain = state.chain
       .then(() => this.store(groupId, direction, message))
-      .catch((err) => this.deps.log.error({ err, group_id: groupId, direction }, 'could not buffer frames'))
+      .catch((err) => this.bufferFailed(err, groupId, direction, count))
       .finally(() => this.holding(conn, -count));
     const to = this.known.get(groupId)?.[otherSide(from)].dongle_id;
     this.deps.onFrames?.(groupId, { from: att.dongleId, to }, from, message);
@@ -191,6 +192,20 @@ export class Relay {
     const stored = state.chain.then(() => this.store(groupId, direction, message));
     state.chain = stored.catch(() => {});
     await stored;
+  }
+
+  /** One line a second at most while the buffer cannot be written (a Redis outage), with what was lost. */
+  private bufferFailed(err: unknown, groupId: string, direction: Direction, count: number): void {
+    this.stats.lost += count;
+    this.failures.frames += count;
+    this.failures.messages += 1;
+    const t = this.deps.now();
+    if (t - this.failures.loggedAt < 1000) return;
+    this.deps.log.error(
+      { err, group_id: groupId, direction, messages: this.failures.messages, frames: this.failures.frames },
+      'could not buffer frames; they are lost',
+    );
+    this.failures = { loggedAt: t, messages: 0, frames: 0 };
   }
 
   private holding(conn: DataConnection, delta: number): void {
