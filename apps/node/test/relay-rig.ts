@@ -122,6 +122,14 @@ export async function startRelayRig(options: { cloudA: string; cloudB?: string; 
       }
       return last;
     },
+    /** Both nodes' relay counters (from /health), to say where frames went when a test fails. */
+    async relayHealth(): Promise<{ a: unknown; b: unknown }> {
+      const read = async (port: number) =>
+        fetch(`http://127.0.0.1:${port}/health`)
+          .then(async (res) => ((await res.json()) as { relay?: unknown }).relay ?? null)
+          .catch((err) => `unreachable: ${err}`);
+      return { a: await read(nodeA.healthPort), b: await read(first.healthPort) };
+    },
     async stopB(): Promise<void> {
       expect(await nodeB?.stop('SIGTERM')).toBe(0);
       nodeB = undefined;

@@ -57,6 +57,19 @@ describe('relay messages', () => {
     });
   });
 
+  it('merges FRAMES messages that came in a row into one DELIVER, in their order, up to MAX_BATCH frames', () => {
+    const frames = Array.from({ length: 1000 }, (_, i) => frame(i));
+    const parts = [frames.slice(0, 1), frames.slice(1, 400), frames.slice(400)].map((f) =>
+      encodeFrames(GROUP, 'a', f),
+    );
+    const merged = deliverFromFrames(parts, 'b', 3, 41);
+    const direct = encodeDeliver({ groupId: GROUP, to: 'b', epoch: 3, firstSeq: 41, frames });
+    expect(merged.equals(direct)).toBe(true);
+    const tooMany = [...parts, encodeFrames(GROUP, 'a', frames.slice(0, MAX_BATCH - 999))];
+    expect(() => deliverFromFrames(tooMany, 'b', 3, 41)).toThrow(RangeError);
+    expect(() => deliverFromFrames([], 'b', 3, 41)).toThrow(RangeError);
+  });
+
   it('round-trips an ACK', () => {
     const ack = { groupId: GROUP, side: 'a' as const, epoch: 0xffff_ffff, seq: Number.MAX_SAFE_INTEGER };
     expect(decodeRelay(encodeAck(ack))).toEqual({ ok: true, value: { kind: 'ack', ...ack } });

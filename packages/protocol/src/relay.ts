@@ -87,16 +87,29 @@ export function encodeDeliver(m: Omit<DeliverMessage, 'kind'>): Buffer {
 }
 
 /**
- * The cloud's fast path: a DELIVER made from a FRAMES message by a new header in front of its frame bytes,
- * which are copied as they are (the FRAMES message was decoded, so they are known to be well formed).
+ * The cloud's fast path: a DELIVER made from FRAMES messages (one, or several of one group and side that came
+ * in a row, merged — at most MAX_BATCH frames in all) by a new header in front of their frame bytes, which are
+ * copied as they are (the FRAMES messages were decoded, so they are known to be well formed).
  */
-export function deliverFromFrames(frames: Buffer, to: Side, epoch: number, firstSeq: number): Buffer {
-  const count = frames.readUInt16BE(20);
-  const groupId = readUuid(frames, 2);
-  const body = frames.subarray(FRAMES_HEADER);
-  const out = Buffer.allocUnsafe(DELIVER_HEADER + body.length);
-  writeDeliverHeader(out, groupId, to, epoch, firstSeq, count);
-  body.copy(out, DELIVER_HEADER);
+export function deliverFromFrames(
+  frames: Buffer | readonly Buffer[],
+  to: Side,
+  epoch: number,
+  firstSeq: number,
+): Buffer {
+  const list = Buffer.isBuffer(frames) ? [frames] : frames;
+  const first = list[0];
+  if (!first) throw new RangeError('deliverFromFrames needs at least one FRAMES message');
+  let count = 0;
+  let length = DELIVER_HEADER;
+  for (const m of list) {
+    count += m.readUInt16BE(20);
+    length += m.length - FRAMES_HEADER;
+  }
+  const out = Buffer.allocUnsafe(length);
+  writeDeliverHeader(out, readUuid(first, 2), to, epoch, firstSeq, checkCount(count));
+  let at = DELIVER_HEADER;
+  for (const m of list) at += m.copy(out, at, FRAMES_HEADER);
   return out;
 }
 

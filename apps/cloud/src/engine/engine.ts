@@ -47,7 +47,8 @@ export interface StreamEngine {
   /** Adds n to an integer value (absent = 0); returns the new value. */
   incrBy(key: string, n: number): Promise<number>;
   getValue(key: string): Promise<string | null>;
-  setValue(key: string, value: string): Promise<void>;
+  /** Sets a value; with `ttlMs` it is gone that long after (each set starts the time again). */
+  setValue(key: string, value: string, ttlMs?: number): Promise<void>;
   deleteValues(...keys: string[]): Promise<void>;
   close(): Promise<void>;
 }

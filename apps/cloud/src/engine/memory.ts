@@ -12,6 +12,8 @@ export class MemoryEngine implements StreamEngine {
   private readonly channels = new Map<string, Set<(message: string) => void>>();
   private readonly streams: MemoryStreams;
   private readonly values = new Map<string, string>();
+  /** When values set with a time to live go (absent: they stay). */
+  private readonly expiries = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {
     this.sweeper = setInterval(() => this.sweep(), 60_000);
@@ -97,6 +99,7 @@ export class MemoryEngine implements StreamEngine {
 
   async incrBy(key: string, n: number): Promise<number> {
     this.assertOpen();
+    this.expire(key);
     const current = this.values.get(key) ?? '0';
     if (!/^-?\d+$/.test(current) || !Number.isSafeInteger(n)) {
       throw new Error('ERR value is not an integer or out of range');
@@ -108,21 +111,37 @@ export class MemoryEngine implements StreamEngine {
 
   async getValue(key: string): Promise<string | null> {
     this.assertOpen();
+    this.expire(key);
     return this.values.get(key) ?? null;
   }
 
-  async setValue(key: string, value: string): Promise<void> {
+  async setValue(key: string, value: string, ttlMs?: number): Promise<void> {
     this.assertOpen();
     this.values.set(key, value);
+    if (ttlMs !== undefined) this.expiries.set(key, this.now() + Math.max(1, ttlMs));
+    else this.expiries.delete(key);
   }
 
   async deleteValues(...keys: string[]): Promise<void> {
-    for (const key of keys) this.values.delete(key);
+    for (const key of keys) {
+      this.values.delete(key);
+      this.expiries.delete(key);
+    }
+  }
+
+  /** Drops the value when its time to live is over (as Redis does on access). */
+  private expire(key: string): void {
+    const at = this.expiries.get(key);
+    if (at !== undefined && at <= this.now()) {
+      this.values.delete(key);
+      this.expiries.delete(key);
+    }
   }
 
   async close(): Promise<void> {
     this.streams.close();
     this.values.clear();
+    this.expiries.clear();
     this.channels.clear();
     this.closed = true;
     clearInterval(this.sweeper);
@@ -136,5 +155,6 @@ export class MemoryEngine implements StreamEngine {
   private sweep(): void {
     const now = this.now();
     for (const [key, counter] of this.counters) if (counter.expiresAt <= now) this.counters.delete(key);
+    for (const key of [...this.expiries.keys()]) this.expire(key);
   }
 }

@@ -213,6 +213,18 @@ describe.each(engines)('stream engine streams on $name', ({ make }) => {
     expect(await engine.getValue('v')).toBeNull();
     await engine.deleteValues();
   });
+
+  it('lets a value set with a time to live go after it, and a set without one keep it', async () => {
+    const engine = await open();
+    await engine.setValue('short', 'x', 60);
+    await engine.setValue('kept', 'y', 60);
+    await engine.setValue('kept', 'z');
+    expect(await engine.getValue('short')).toBe('x');
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await engine.getValue('short')).toBeNull();
+    expect(await engine.getValue('kept')).toBe('z');
+    await engine.deleteValues('kept');
+  });
 });
 
 describe('MemoryEngine stream ids', () => {

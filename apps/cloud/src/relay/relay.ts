@@ -1,6 +1,12 @@
 import { randomInt } from 'node:crypto';
 import type { DataCloudMessage, Side } from '@canopy/protocol/relay';
-import { batchCount, deliverFromFrames, encodeFrames, type RelayFrame } from '@canopy/protocol/relay';
+import {
+  batchCount,
+  deliverFromFrames,
+  encodeFrames,
+  MAX_BATCH,
+  type RelayFrame,
+} from '@canopy/protocol/relay';
 import type { StreamEngine, StreamReader } from '../engine';
 import { nextStreamId, streamIdTime } from '../engine/stream-id';
 import type { Logger } from '../log';
@@ -87,8 +93,20 @@ type Attachment = {
   loop: Promise<void>;
 };
 
+/** FRAMES messages of one direction waiting for the buffer, in the order they came. */
+type Queued = {
+  message: Buffer;
+  count: number;
+  /** The node they came from (held against its backpressure), or none for frames typed in the console. */
+  conn: DataConnection | null;
+  /** Told when they are in the buffer, or why not (typed frames wait for it). */
+  done?: (err?: unknown) => void;
+};
+
 type DirectionState = {
-  chain: Promise<void>;
+  queue: Queued[];
+  /** The writer of this direction, while it runs (one at a time keeps the order). */
+  writing: Promise<void> | null;
   epoch?: number;
   lastSeq: number;
   appends: number;
@@ -172,10 +190,7 @@ export class Relay {
     // Backpressure (spec 002 §13.3.6): frames not yet in the buffer are held in memory here; past a limit the
     // node's socket is no longer read, so TCP slows the node down instead of this process running out of memory.
     this.holding(conn, count);
-    state.chain = state.chain
-      .then(() => this.store(groupId, direction, message))
-      .catch((err) => this.bufferFailed(err, groupId, direction, count))
-      .finally(() => this.holding(conn, -count));
+    this.enqueue(groupId, direction, state, { message, count, conn });
     const to = this.known.get(groupId)?.[otherSide(from)].dongle_id;
     this.deps.onFrames?.(groupId, { from: att.dongleId, to }, from, message);
   }
@@ -189,16 +204,79 @@ export class Relay {
     const message = encodeFrames(groupId, from, frames);
     const direction = fromSide(from);
     const state = this.direction(groupId, direction);
-    const stored = state.chain.then(() => this.store(groupId, direction, message));
-    state.chain = stored.catch(() => {});
-    await stored;
+    await new Promise<void>((resolve, reject) =>
+      this.enqueue(groupId, direction, state, {
+        message,
+        count: frames.length,
+        conn: null,
+        done: (err) => (err === undefined ? resolve() : reject(err)),
+      }),
+    );
+  }
+
+  /**
+   * Queues frames for the buffer. One writer per direction keeps their order; what arrives while it writes
+   * waits and goes in together next time — several FRAMES messages merged into one entry of up to MAX_BATCH
+   * frames — so under load the buffer, the readers and the receiving node get fewer, fuller entries instead
+   * of falling behind one small message at a time. Unloaded, a message goes alone and at once.
+   */
+  private enqueue(groupId: string, d: Direction, state: DirectionState, item: Queued): void {
+    state.queue.push(item);
+    if (state.writing) return;
+    state.writing = this.write(groupId, d, state).finally(() => {
+      state.writing = null;
+    });
+  }
+
+  private async write(groupId: string, d: Direction, state: DirectionState): Promise<void> {
+    while (state.queue.length > 0) {
+      let n = 1;
+      let frames = (state.queue[0] as Queued).count;
+      while (n < state.queue.length && frames + (state.queue[n] as Queued).count <= MAX_BATCH) {
+        frames += (state.queue[n] as Queued).count;
+        n += 1;
+      }
+      const batch = state.queue.splice(0, n);
+      let failure: unknown;
+      try {
+        await this.store(
+          groupId,
+          d,
+          batch.map((q) => q.message),
+          frames,
+        );
+      } catch (err) {
+        failure = err ?? new Error('the buffer write failed');
+        // Typed frames get the error from inject(); frames from nodes are counted and logged as lost.
+        const fromNodes = batch.filter((q) => !q.done);
+        if (fromNodes.length > 0) {
+          this.bufferFailed(
+            err,
+            groupId,
+            d,
+            fromNodes.length,
+            fromNodes.reduce((sum, q) => sum + q.count, 0),
+          );
+        }
+      }
+      for (const q of batch) {
+        if (q.conn) this.holding(q.conn, -q.count);
+        q.done?.(failure);
+      }
+    }
   }
 
   /** One line a second at most while the buffer cannot be written (a Redis outage), with what was lost. */
-  private bufferFailed(err: unknown, groupId: string, direction: Direction, count: number): void {
+  private bufferFailed(
+    err: unknown,
+    groupId: string,
+    direction: Direction,
+    messages: number,
+    count: number,
+  ): void {
     this.stats.lost += count;
     this.failures.frames += count;
-    this.failures.messages += 1;
+    this.failures.messages += messages;
     const t = this.deps.now();
     if (t - this.failures.loggedAt < 1000) return;
     this.deps.log.error(
@@ -273,7 +351,7 @@ export class Relay {
     this.closed = true;
     clearInterval(this.timer);
     for (const att of [...this.attachments.values()]) this.detach(att, null);
-    await Promise.all([...this.directions.values()].map((d) => d.chain));
+    await Promise.all([...this.directions.values()].map((d) => d.writing));
   }
 
   // ---- assignment: which node bridges which side ----
@@ -488,16 +566,16 @@ export class Relay {
     const k = `${groupId}:${d}`;
     let state = this.directions.get(k);
     if (!state) {
-      state = { chain: Promise.resolve(), lastSeq: 0, appends: 0, lastCheck: 0 };
+      state = { queue: [], writing: null, lastSeq: 0, appends: 0, lastCheck: 0 };
       this.directions.set(k, state);
     }
     return state;
   }
 
-  private async store(groupId: string, d: Direction, frames: Buffer): Promise<void> {
+  /** Numbers `count` frames (the FRAMES messages in `frames`) and appends them as one entry. */
+  private async store(groupId: string, d: Direction, frames: Buffer[], count: number): Promise<void> {
     const { engine, log } = this.deps;
     const state = this.direction(groupId, d);
-    const count = batchCount(frames);
     const last = await engine.incrBy(K.seq(groupId, d), count);
     if (last === count || state.epoch === undefined) {
       // A counter that just started (the first frames ever, or a buffer lost with its Redis) starts an epoch.

@@ -121,6 +121,8 @@ describe('ConsoleStreams', () => {
   it('samples frames per stream above the threshold and announces it before the first sampled frame', async () => {
     engine = new MemoryEngine();
     streams = new ConsoleStreams({ engine, log, sampleThreshold: 10 });
+    for (const name of [STREAM, 'console:group:g'])
+      streams.subscribe(name, { from: '0', live: '0' }, collector().sink);
     const frame = {
       ts,
       direction: 'rx' as const,
@@ -144,6 +146,54 @@ describe('ConsoleStreams', () => {
       const firstNotice = entries.findIndex((e) => e.type === 'log');
       expect(firstNotice).toBe(10); // ten frames shown before the rate crossed the threshold
       expect(entries.filter((e) => e.type === 'can_frame').length).toBeLessThan(25);
+    }
+  });
+
+  it('writes CAN frames only for consoles somebody watches, on this instance or another, and for a while after', async () => {
+    let clock = 1_000_000;
+    engine = new MemoryEngine(() => clock);
+    streams = new ConsoleStreams({ engine, log, now: () => clock });
+    const other = new ConsoleStreams({ engine, log, now: () => clock }); // a second instance on the same engine
+    let batch = 0;
+    // How many of n frames, sent now through `on`, the console stream received.
+    const frames = async (on: ConsoleStreams, n: number) => {
+      const data = (++batch).toString(16).padStart(2, '0');
+      const frame = {
+        ts,
+        direction: 'rx' as const,
+        dongle_id: 'd',
+        id: '0x7E8',
+        is_extended: false,
+        dlc: 1,
+        data,
+      };
+      await on.emitFrames(
+        [STREAM],
+        Array.from({ length: n }, () => frame),
+      );
+      const entries = await engine.range(STREAM, '0', 1000);
+      return entries.filter((e) => e.data.includes(`"data":"${data}"`)).length;
+    };
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      expect(await frames(streams, 5)).toBe(0); // nobody watches: nothing written
+      const leave = other.subscribe(STREAM, { from: '0', live: '0' }, collector().sink);
+      expect(await frames(other, 3)).toBe(3); // watched here: at once
+      clock += 1000; // the first instance asks again after a second
+      await frames(streams, 1);
+      await settle();
+      expect(await frames(streams, 2)).toBe(2);
+      leave();
+      clock += 60_000; // gone a minute: a client that dropped may still resume, so frames still go in
+      await frames(streams, 1);
+      await settle();
+      expect(await frames(streams, 1)).toBe(1);
+      clock += 40_000; // past the linger: written no more
+      await frames(streams, 1);
+      await settle();
+      expect(await frames(streams, 4)).toBe(0);
+    } finally {
+      other.close();
     }
   });
 });

@@ -13,6 +13,7 @@ import { encodeEvent } from './entry';
 import { resumeProblem } from './resume';
 import { ConsoleSampler, type SamplingChange } from './sampler';
 import { type ConsoleSink, StreamTap } from './tap';
+import { ConsoleWatchers } from './watchers';
 
 export type ConsoleStreamsOptions = {
   engine: StreamEngine;
@@ -64,6 +65,7 @@ export class ConsoleStreams implements ConsoleEmitter {
   private readonly taps = new Map<string, StreamTap>();
   private readonly samplers = new Map<string, ConsoleSampler>();
   private readonly trims = new Map<string, TrimState>();
+  private readonly watchers: ConsoleWatchers;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: ConsoleStreamsOptions) {
@@ -74,6 +76,7 @@ export class ConsoleStreams implements ConsoleEmitter {
     this.maxAgeMs = options.maxAgeMs ?? 60_000;
     this.sampleThreshold = options.sampleThreshold ?? 500;
     this.trimEvery = options.trimEvery ?? 64;
+    this.watchers = new ConsoleWatchers(this.engine, this.log, this.now);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -98,8 +101,9 @@ export class ConsoleStreams implements ConsoleEmitter {
 
   /**
    * CAN frames for the consoles of `streams` (a dongle's, its group's), sampled per stream: above the threshold
-   * only 1 in N goes in, and a `log` event says when sampling starts, changes or stops. Console only: the relay
-   * never calls this on its data path.
+   * only 1 in N goes in, and a `log` event says when sampling starts, changes or stops. Only consoles somebody
+   * watches (or did within a minute and a half, see ConsoleWatchers) get them. Console only: the relay never
+   * calls this on its data path.
    */
   async emitFrames(streams: string[], frames: CanFrameEvent[]): Promise<void> {
     await this.emitFrameBatch(streams, frames.length, (i) => frames[i] as CanFrameEvent);
@@ -111,6 +115,8 @@ export class ConsoleStreams implements ConsoleEmitter {
    */
   async emitFrameBatch(streams: string[], count: number, make: (i: number) => CanFrameEvent): Promise<void> {
     if (count === 0) return;
+    const watched = streams.filter((stream) => this.watchers.watched(stream));
+    if (watched.length === 0) return;
     const now = this.now();
     const encoded: Array<Buffer | undefined> = [];
     const frameAt = (i: number) => {
@@ -118,7 +124,7 @@ export class ConsoleStreams implements ConsoleEmitter {
       return encoded[i];
     };
     await Promise.all(
-      streams.map((stream) => {
+      watched.map((stream) => {
         let sampler = this.samplers.get(stream);
         if (!sampler) {
           sampler = new ConsoleSampler(this.sampleThreshold);
@@ -152,6 +158,7 @@ export class ConsoleStreams implements ConsoleEmitter {
    * stop. What came before `start.live` is read at the client's pace, what follows at the stream's.
    */
   subscribe(stream: string, start: Pick<StartingPoint, 'from' | 'live'>, sink: ConsoleSink): () => void {
+    this.watchers.mark(stream);
     let tap = this.taps.get(stream);
     if (!tap) {
       const made: StreamTap = new StreamTap(this.engine, stream, start.live, this.log, () => {
@@ -216,6 +223,7 @@ export class ConsoleStreams implements ConsoleEmitter {
   /** Ends sampling on streams whose frames stopped; gives streams that went quiet their last age trim. */
   private sweep(): void {
     const now = this.now();
+    this.watchers.keepMarked([...this.taps].filter(([, tap]) => tap.size > 0).map(([stream]) => stream));
     for (const [stream, sampler] of this.samplers) {
       const change = sampler.idle(now);
       if (change)

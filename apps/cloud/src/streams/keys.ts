@@ -5,3 +5,8 @@ export type ConsoleKind = 'dongle' | 'group';
 export function consoleStreamKey(kind: ConsoleKind, id: string): string {
   return `console:${kind}:${id}`;
 }
+
+/** A value that says when a subscriber was last seen on a console (any instance); it expires on its own. */
+export function consoleWatchKey(stream: string): string {
+  return `${stream}:watched`;
+}

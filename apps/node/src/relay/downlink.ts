@@ -6,8 +6,8 @@ import { InboundSequence, type Position } from './sequence';
 
 /** Frames a second written to one dongle at most: above a full bus (~9,000), so a backlog drains. */
 export const WRITE_RATE = 20_000;
-/** Frames written back to back at most: well within a dongle's UDP receive buffer. */
-export const WRITE_BURST = 512;
+/** Frames written back to back at most (one datagram each): a few milliseconds of a bus, so a dongle with a small UDP receive queue keeps up; a backlog goes out in many small bursts. */
+export const WRITE_BURST = 64;
 /** Frames accepted but not yet written (the dongle not confirmed yet, or the pace) at most. */
 export const MAX_QUEUED = 100_000;
 
