@@ -96,6 +96,7 @@ export function createApp(deps: AppDeps) {
   const holds = new SecurityHolds({ db, engine, log, now });
   // The live console (SSE): its streams are the ring buffer every instance shares through the engine.
   const consoleStreams = new ConsoleStreams({ engine, log, now: () => now().getTime() });
+  const groupsOf: { current?: GroupService } = {};
   const dongles = new DongleService({
     db,
     engine,
@@ -103,6 +104,7 @@ export function createApp(deps: AppDeps) {
     now,
     holds,
     consoleStreams,
+    groupOf: async (dongleId) => (await groupsOf.current?.groupOfDongle(dongleId))?.id ?? null,
     agentIdleTimeoutMs: config.agents.idleTimeoutMs,
     askToScan: (agentId, fastUntil) => hub.signal(agentId, { kind: 'scan', fastUntil }),
   });
@@ -120,6 +122,7 @@ export function createApp(deps: AppDeps) {
     bufferOf: async (groupId) =>
       relayOf.current ? relayOf.current.buffer(groupId) : { a_to_b: 0, b_to_a: 0, pressure: false },
   });
+  groupsOf.current = groups;
   const pairing = new Pairing({ db, engine, log, now, dongles, rpc, sealer: deps.keyring, holds, groups });
   const tokens = new DongleTokens({ db, keys: deps.keyring, holds });
   const dongleConsole = new DongleConsole({ db, log, now, dongles, rpc, tokens, consoleStreams });
@@ -205,6 +208,7 @@ export function createApp(deps: AppDeps) {
           group_id: groupId,
           mode: 'inactive',
           offline_side: null,
+          offline_sides: [],
           buffered_frames_a_to_b: buffer.a_to_b,
           buffered_frames_b_to_a: buffer.b_to_a,
           pressure: buffer.pressure,
@@ -278,7 +282,19 @@ export function createApp(deps: AppDeps) {
   api.use('/agents', agentRoutes(db, agents, now));
   api.use('/dongles', dongleRoutes(dongles, pairing, dongleConsole));
   // A group's console is visible to whoever may see the group (its owner, a super_admin).
-  api.use('/streams', consoleRoutes({ streams: consoleStreams, ...consoleAccess(dongles, groups) }));
+  api.use(
+    '/streams',
+    consoleRoutes({
+      streams: consoleStreams,
+      ...consoleAccess(dongles, {
+        authorize: (user, id) => groups.authorize(user, id),
+        dongles: async (user, id) => {
+          const group = await groups.get(user, id);
+          return [group.a.dongle_id, group.b.dongle_id];
+        },
+      }),
+    }),
+  );
   api.use('/groups', groupRoutes(groups));
   api.use('/groups', relayRoutes({ db, groups, relay, now, console: consoleStreams }));
   api.use('/admin', adminDongleRoutes(dongles, pairing));

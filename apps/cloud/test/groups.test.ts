@@ -10,6 +10,7 @@ import { createLogger } from '../src/log';
 import { backends } from './backends';
 import { Client, type Json, startTestCloud, type TestCloud } from './harness';
 import { type RawNode, registerNode } from './raw-node';
+import { SseClient } from './sse-client';
 
 const PASSWORD = 'correct horse battery';
 const UA = 'groups-test/1.0';
@@ -372,6 +373,33 @@ describe.each(await backends())('groups on $name', (backend) => {
     const deleted = (await auditOf(group.id)).at(-1);
     expect(deleted?.action).toBe('group.deleted');
     expect(deleted?.actorUserId).not.toBe(aliceId);
+  });
+
+  it('tells the group console where both dongles are on connecting, and when one comes or goes', async () => {
+    const a = await dongleOf(aliceId);
+    const b = await dongleOf(aliceId);
+    await aliceNode.http('POST', '/devices/report', aliceNode.session, { dongles: [seen(a.deviceId)] });
+    const group = await groupOf(a.id, b.id);
+    const sse = await SseClient.open(`${cloud.baseUrl}/api/v1/streams/groups/${group.id}/console`, {
+      cookie: [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+    });
+    try {
+      expect(sse.status).toBe(200);
+      await sse.waitFor((c) => c.of('presence').length === 2);
+      const presence = () => sse.of('presence').map((e) => [e.data.dongle_id, e.data.online]);
+      expect(presence()).toEqual([
+        [a.id, true],
+        [b.id, false],
+      ]);
+      await aliceNode.http('POST', '/devices/report', aliceNode.session, {
+        dongles: [seen(a.deviceId), seen(b.deviceId)],
+      });
+      await sse.waitFor((c) => c.of('presence').length === 3);
+      expect(presence()[2]).toEqual([b.id, true]);
+      expect(sse.of('presence')[2]?.data.agent_id).toBe(aliceNode.agentId);
+    } finally {
+      sse.close();
+    }
   });
 
   it('deletes the group of a dongle its owner unpairs, or a super_admin force-unpairs, audited with reason unpair', async () => {

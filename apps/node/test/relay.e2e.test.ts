@@ -155,7 +155,9 @@ describe.each(await backends())('the CAN relay through two nodes, cloud on $name
     );
     // The console heard it all: degraded with B offline, the backlog while it drained, whole again.
     const seen = states();
-    expect(seen.some((g) => g.mode === 'degraded' && g.offline_side === 'b')).toBe(true);
+    expect(
+      seen.some((g) => g.mode === 'degraded' && g.offline_side === 'b' && g.offline_sides?.join() === 'b'),
+    ).toBe(true);
     expect(seen.some((g) => g.buffered_frames_a_to_b > 0)).toBe(true);
     await sse.waitFor(() => states().some((g) => g.mode === 'active'), 10_000);
     sse.close();

@@ -70,7 +70,9 @@ export type CommandStatusEvent = z.infer<typeof CommandStatusEvent>;
 export const GroupStateEvent = z.object({
   group_id: z.uuid(),
   mode: GroupMode,
+  /** The first offline side (kept for older clients); `offline_sides` names every one. */
   offline_side: GroupSideName.nullable(),
+  offline_sides: z.array(GroupSideName).max(2).optional(),
   buffered_frames_a_to_b: z.number().int().nonnegative(),
   buffered_frames_b_to_a: z.number().int().nonnegative(),
   pressure: z.boolean().optional(),

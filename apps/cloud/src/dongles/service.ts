@@ -41,6 +41,8 @@ export type DongleServiceDeps = {
   holds?: Pick<SecurityHolds, 'checkAuthFailures'>;
   /** The live console hears when an owned dongle goes online or offline, or moves to another node. */
   consoleStreams?: Pick<ConsoleEmitter, 'notify'>;
+  /** The group a dongle is in, if any: its console hears the dongle's presence too. */
+  groupOf?: (dongleId: string) => Promise<string | null>;
 };
 
 type SightingRow = typeof dongleSightings.$inferSelect & {
@@ -168,10 +170,13 @@ export class DongleService {
   ): Promise<void> {
     for (const [id, after] of await this.presenceOfOwned(userId)) {
       if (!presenceChanged(before.get(id), after)) continue;
-      this.deps.consoleStreams?.notify(consoleStreamKey('dongle', id), 'presence', {
-        ...after,
-        request_id: requestId,
+      const event = { ...after, request_id: requestId };
+      this.deps.consoleStreams?.notify(consoleStreamKey('dongle', id), 'presence', event);
+      const groupId = await this.deps.groupOf?.(id).catch((err) => {
+        this.deps.log.warn({ err, dongle_id: id }, 'could not find the group of a dongle for its console');
+        return null;
       });
+      if (groupId) this.deps.consoleStreams?.notify(consoleStreamKey('group', groupId), 'presence', event);
     }
   }
 

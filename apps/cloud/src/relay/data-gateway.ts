@@ -147,6 +147,7 @@ export class DataGateway {
         );
       } else {
         log.warn({ code: parsed.code, message: parsed.message }, 'a node cannot bridge its group side');
+        this.deps.relay.sideError(conn, parsed.group_id, parsed.side, parsed.code);
       }
       return;
     }

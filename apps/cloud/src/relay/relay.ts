@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import type { DataCloudMessage, Side } from '@canopy/protocol/relay';
 import {
   batchCount,
@@ -76,6 +76,7 @@ export type GroupState = {
   group_id: string;
   mode: 'active' | 'degraded';
   offline_side: Side | null;
+  offline_sides: Side[];
   buffered_frames_a_to_b: number;
   buffered_frames_b_to_a: number;
   pressure: boolean;
@@ -91,6 +92,11 @@ type Attachment = {
   inflight: Inflight[];
   stopped: boolean;
   loop: Promise<void>;
+  /** SHA-256 of the token the node was given (never the token), to tell when the dongle has a new one. */
+  tokenHash: string;
+  /** When the node said the dongle rejected that token, and when the relay last looked for a new one. */
+  rejectedAt: number | null;
+  checkedAt: number;
 };
 
 /** FRAMES messages of one direction waiting for the buffer, in the order they came. */
@@ -124,6 +130,11 @@ const HOLD_TOTAL_RESUME = 500_000;
 const BACKLOG_AGE_MS = 1000;
 /** A side whose presence key is older than this is offline. */
 const PRESENCE_STALE_MS = 10_000;
+/**
+ * A side whose dongle rejected its token: how often the relay looks for a new token (the dongle paired again)
+ * to join with. Never the same token again: every try would count as a failure against the dongle.
+ */
+const REJECTED_RECHECK_MS = 10_000;
 /** Above this share of a limit the buffer reports pressure (a warning before any trim). */
 const PRESSURE_SHARE = 0.8;
 
@@ -320,6 +331,28 @@ export class Relay {
     }
   }
 
+  /**
+   * A node cannot bridge its side. TOKEN_REJECTED: the dongle was reset or paired again; the side is joined
+   * again once the dongle has a new token (see newTokenAfterRejection).
+   */
+  sideError(conn: DataConnection, groupId: string, side: Side, code: string): void {
+    const att = this.attachments.get(key(groupId, side));
+    if (!att || att.conn !== conn || code !== 'TOKEN_REJECTED') return;
+    att.rejectedAt ??= this.deps.now();
+  }
+
+  /** For a side whose token was rejected: the dongle's token if it changed since (checked now and then). */
+  private async newTokenAfterRejection(
+    att: Attachment,
+    openToken: () => Promise<string>,
+  ): Promise<string | null> {
+    const t = this.deps.now();
+    if (att.rejectedAt === null || t - att.checkedAt < REJECTED_RECHECK_MS) return null;
+    att.checkedAt = t;
+    const token = await openToken().catch(() => null);
+    return token !== null && hashToken(token) !== att.tokenHash ? token : null;
+  }
+
   /** A node's ACK: what it wrote to its dongle leaves the buffer. */
   ack(conn: DataConnection, groupId: string, side: Side, epoch: number, seq: number): void {
     const att = this.attachments.get(key(groupId, side));
@@ -392,9 +425,14 @@ export class Relay {
         if (!route || !conn) continue;
         wanted.add(key(group.id, side));
         const current = this.attachments.get(key(group.id, side));
-        if (current && current.conn === conn) continue;
-        if (current) this.detach(current, 'another node reaches the dongle now');
-        await this.attach(group, side, conn, route.token).catch((err) =>
+        let token = route.token;
+        if (current && current.conn === conn) {
+          const fresh = await this.newTokenAfterRejection(current, route.token);
+          if (!fresh) continue;
+          this.detach(current, 'the dongle was paired again: joining with its new token');
+          token = async () => fresh;
+        } else if (current) this.detach(current, 'another node reaches the dongle now');
+        await this.attach(group, side, conn, token).catch((err) =>
           this.deps.log.warn({ err: String(err), group_id: group.id, side }, 'could not bridge a group side'),
         );
       }
@@ -425,7 +463,7 @@ export class Relay {
       }
       for (const d of DIRECTIONS) await this.enforceRetention(group.id, d, true);
       const local = this.attachments.has(key(group.id, 'a')) || this.attachments.has(key(group.id, 'b'));
-      if (changed || local) await this.announce(group.id, mode, offline[0] ?? null, changed);
+      if (changed || local) await this.announce(group.id, mode, offline, changed);
     }
   }
 
@@ -433,13 +471,14 @@ export class Relay {
    * The group's state for its live console (`group_state`): on a mode change, and while this instance bridges
    * a side whenever the state (the backlog, while it drains) differs from what it last said.
    */
-  private async announce(groupId: string, mode: 'active' | 'degraded', offline: Side | null, force: boolean) {
+  private async announce(groupId: string, mode: 'active' | 'degraded', offline: Side[], force: boolean) {
     if (!this.deps.onGroupState) return;
     const buffer = await this.buffer(groupId);
     const state: GroupState = {
       group_id: groupId,
       mode,
-      offline_side: offline,
+      offline_side: offline[0] ?? null,
+      offline_sides: offline,
       buffered_frames_a_to_b: buffer.a_to_b,
       buffered_frames_b_to_a: buffer.b_to_a,
       pressure: buffer.pressure,
@@ -491,6 +530,9 @@ export class Relay {
       inflight: [],
       stopped: false,
       loop: Promise.resolve(),
+      tokenHash: hashToken(token),
+      rejectedAt: null,
+      checkedAt: 0,
     };
     this.attachments.set(key(group.id, side), att);
     const join: DataCloudMessage = {
@@ -668,6 +710,10 @@ export class Relay {
     this.deps.log.warn({ group_id: groupId, ...details }, 'BUFFER_PRESSURE: oldest buffered frames trimmed');
     await this.deps.audit(groupId, details);
   }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }
 
 function parseAcked(raw: string | null): { epoch: number; seq: number } {

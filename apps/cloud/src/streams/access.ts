@@ -10,7 +10,8 @@ type Dongles = Pick<DongleService, 'ownerOf' | 'get'>;
 /** Who may watch a group's console, and what a new watcher sees first; the groups domain provides it. */
 export type GroupConsoleAccess = {
   authorize(user: SessionUser, groupId: string): Promise<void>;
-  snapshot?(user: SessionUser, groupId: string): Promise<ConsoleEvent[]>;
+  /** The group's two dongles (a, b): a client starting afresh gets their presence first. */
+  dongles?(user: SessionUser, groupId: string): Promise<string[]>;
 };
 
 /** Until the groups domain plugs its own in: no group console is visible to anyone. */
@@ -38,7 +39,11 @@ export function consoleAccess(dongles: Dongles, groups: GroupConsoleAccess = noG
       await ownerFor(user, id);
     },
     async snapshot(user: SessionUser, kind: ConsoleKind, id: string): Promise<ConsoleEvent[]> {
-      if (kind === 'group') return (await groups.snapshot?.(user, id)) ?? [];
+      if (kind === 'group') {
+        const ids = (await groups.dongles?.(user, id)) ?? [];
+        const sides = await Promise.all(ids.map(async (d) => dongles.get(await ownerFor(user, d), d)));
+        return sides.map((dongle) => ({ type: 'presence' as const, data: presenceOf(dongle) }));
+      }
       // Presence as the owner's nodes see it (a super_admin watching sees what the owner would).
       const dongle = await dongles.get(await ownerFor(user, id), id);
       return [{ type: 'presence', data: presenceOf(dongle) }];

@@ -57,6 +57,8 @@ export async function status(ctx: CliContext): Promise<number> {
     if (ours.lastTaskAt) row('last task', when(ours.lastTaskAt));
     const dongles = donglesLine(ours.dongles);
     if (dongles) row('dongles', dongles);
+    const relay = relayLines(ours.relay);
+    if (relay) row('relay', relay.join(`\n${' '.repeat(14)}`));
   }
   row('credential', describeStore(home));
   row('service', await serviceLine(ctx));
@@ -123,4 +125,47 @@ function donglesLine(status: unknown): string | null {
   const where = s.interfaces && s.interfaces.length > 0 ? s.interfaces.join(', ') : 'no eligible interface';
   const bad = s.malformed ? `; ${s.malformed} invalid datagrams ignored` : '';
   return `${s.online ?? 0} online of ${s.dongles ?? 0} seen, looking on ${where}${bad}`;
+}
+
+type RelaySide = {
+  groupId?: string;
+  side?: string;
+  state?: string;
+  framesUp?: number;
+  framesDown?: number;
+  queued?: number;
+  gaps?: number;
+  missing?: number;
+};
+
+/** The data link's part of /health: connected or not, then a line per group side this node bridges. */
+export function relayLines(status: unknown): string[] | null {
+  if (typeof status !== 'object' || status === null) return null;
+  const s = status as {
+    enabled?: boolean;
+    connected?: boolean;
+    lastError?: string | null;
+    sides?: RelaySide[];
+    drops?: Record<string, number>;
+  };
+  if (!s.enabled) return ['off'];
+  const n = (v: number | undefined) => (v ?? 0).toLocaleString('en-US');
+  const sides = s.sides ?? [];
+  const head = s.connected
+    ? `connected, bridging ${sides.length} group side${sides.length === 1 ? '' : 's'}`
+    : `not connected${s.lastError ? ` (${s.lastError})` : ''}`;
+  const dropped = Object.entries(s.drops ?? {}).filter(([, count]) => count > 0);
+  const lines = [
+    dropped.length > 0
+      ? `${head}; frames dropped: ${dropped.map(([why, count]) => `${n(count)} ${why}`).join(', ')}`
+      : head,
+  ];
+  for (const side of sides) {
+    const gaps = side.gaps ? `, ${n(side.gaps)} gaps (${n(side.missing)} frames missing)` : '';
+    lines.push(
+      `group ${(side.groupId ?? '?').slice(0, 8)} side ${side.side ?? '?'}: ${side.state ?? '?'}, ` +
+        `${n(side.framesUp)} frames up, ${n(side.framesDown)} down, ${n(side.queued)} queued${gaps}`,
+    );
+  }
+  return lines;
 }

@@ -106,6 +106,19 @@ describe('a group console follows the group', () => {
     expect(degraded.a_to_b).toEqual({ frames: 9_000, peak: 9_000 });
   });
 
+  it('marks both sides offline when the relay names both, and one back online when it names one', () => {
+    const both = withGroupState(
+      fromGroup(group()),
+      state({ mode: 'degraded', offline_side: 'a', offline_sides: ['a', 'b'] }),
+    );
+    expect(both.online).toEqual({ a: false, b: false });
+    const oneBack = withGroupState(
+      both,
+      state({ mode: 'degraded', offline_side: 'b', offline_sides: ['b'] }),
+    );
+    expect(oneBack.online).toEqual({ a: true, b: false });
+  });
+
   it('shows both sides online once active again, and the backlog draining', () => {
     const before: GroupLive = {
       mode: 'degraded',

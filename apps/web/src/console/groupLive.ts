@@ -52,13 +52,16 @@ export function fromGroup(group: Group, previous?: GroupLive): GroupLive {
 }
 
 /**
- * After a `group_state` event. Active means both sides are bridged; degraded names one offline side (the
- * other keeps what was known of it: both may be offline); inactive says nothing of the sides.
+ * After a `group_state` event. Active means both sides are bridged; degraded names the offline sides (a cloud
+ * that sends only `offline_side` names one: the other keeps what was known of it); inactive says nothing of
+ * the sides.
  */
 export function withGroupState(live: GroupLive, event: GroupStateEvent): GroupLive {
   let online = live.online;
   if (event.mode === 'active') online = { a: true, b: true };
-  else if (event.mode === 'degraded' && event.offline_side) {
+  else if (event.mode === 'degraded' && event.offline_sides) {
+    online = { a: !event.offline_sides.includes('a'), b: !event.offline_sides.includes('b') };
+  } else if (event.mode === 'degraded' && event.offline_side) {
     online = { ...live.online, [event.offline_side]: false };
   }
   return {

@@ -157,6 +157,19 @@ describe('ConsoleModel', () => {
     // …then the page's GET corrects the console again when the stream is quiet.
     model.seedGroup(group, T + GROUP_STATE_FRESH_MS);
     expect(model.group?.mode).toBe('active');
+    // Its dongles' presence moves a side at once; another dongle's does not.
+    const presence = (dongle_id: string, online: boolean) =>
+      JSON.stringify({ dongle_id, online, agent_id: null, seen_at: null });
+    model.receive('presence', presence(A, false), T + GROUP_STATE_FRESH_MS + 1);
+    expect(model.group?.online).toEqual({ a: false, b: true });
+    model.receive(
+      'presence',
+      presence('99999999-9999-4999-8999-999999999999', false),
+      T + GROUP_STATE_FRESH_MS + 2,
+    );
+    expect(model.group?.online).toEqual({ a: false, b: true });
+    model.receive('presence', presence(A, true), T + GROUP_STATE_FRESH_MS + 3);
+    expect(model.group?.online).toEqual({ a: true, b: true });
   });
 
   it('records presence and command progress', () => {

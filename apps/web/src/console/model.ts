@@ -120,9 +120,22 @@ export class ConsoleModel {
         this.notice({ ts: at, level, code: `command_${status}`, message: command });
         break;
       }
-      case 'presence':
+      case 'presence': {
         this.presence.set(event.data.dongle_id, event.data.online);
+        const side =
+          this.source.kind !== 'group'
+            ? null
+            : event.data.dongle_id === this.source.a
+              ? 'a'
+              : event.data.dongle_id === this.source.b
+                ? 'b'
+                : null;
+        // A group console hears its dongles' presence too: a side shows offline as soon as its node says so,
+        // before the relay's next check calls the group degraded.
+        if (side && this.group)
+          this.group = { ...this.group, online: { ...this.group.online, [side]: event.data.online } };
         break;
+      }
       case 'group_state':
         if (this.source.kind !== 'group' || event.data.group_id !== this.source.id || !this.group)
           return false;
