@@ -233,9 +233,14 @@ export class Relay {
    */
   private enqueue(groupId: string, d: Direction, state: DirectionState, item: Queued): void {
     state.queue.push(item);
-    if (state.writing) return;
+    if (!state.writing) this.startWriter(groupId, d, state);
+  }
+
+  private startWriter(groupId: string, d: Direction, state: DirectionState): void {
     state.writing = this.write(groupId, d, state).finally(() => {
       state.writing = null;
+      // Something queued between the writer's last look and now (a microtask, not a socket event) goes too.
+      if (state.queue.length > 0) this.startWriter(groupId, d, state);
     });
   }
 
