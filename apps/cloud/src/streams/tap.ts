@@ -6,6 +6,8 @@ import { type ConsoleEntry, decodeEntry } from './entry';
 /** Where a tap's events go: one SSE connection. */
 export interface ConsoleSink {
   event(entry: ConsoleEntry): void;
+  /** Several events in one write (what one read of the stream brought); else `event` for each. */
+  events?(entries: ConsoleEntry[]): void;
   /** Resolves when the client has taken what it was sent (a catch-up waits on it between batches). */
   drained(): Promise<void>;
   /** The subscription cannot go on (the stream failed under a catch-up, or the client fell too far behind). */
@@ -97,18 +99,19 @@ export class StreamTap {
         await sleep(Math.min(2000, 100 * 2 ** Math.min(failures, 5)));
         continue;
       }
+      if (this.stopped) return;
+      const entries: ConsoleEntry[] = [];
       for (const raw of raws) {
-        if (this.stopped) return;
         this.cursor = raw.id;
         const entry = decodeEntry(raw);
-        if (!entry) continue;
-        for (const sub of this.subs) {
-          if (sub.pending) {
-            sub.pending.push(entry);
-            if (sub.pending.length > MAX_PENDING) this.drop(sub, 'too many events while catching up');
-          } else {
-            deliver(sub, entry);
-          }
+        if (entry) entries.push(entry);
+      }
+      for (const sub of [...this.subs]) {
+        if (sub.pending) {
+          sub.pending.push(...entries);
+          if (sub.pending.length > MAX_PENDING) this.drop(sub, 'too many events while catching up');
+        } else {
+          deliverAll(sub, entries);
         }
       }
     }
@@ -144,6 +147,16 @@ export class StreamTap {
     sub.sink.fail(reason);
     this.leave(sub);
   }
+}
+
+/** Entries after the subscriber's last, in one write when the sink can. */
+function deliverAll(sub: Subscriber, entries: ConsoleEntry[]): void {
+  const fresh = entries.filter((e) => compareStreamIds(e.id, sub.last) > 0);
+  const last = fresh.at(-1);
+  if (!last) return;
+  sub.last = last.id;
+  if (sub.sink.events) sub.sink.events(fresh);
+  else for (const e of fresh) sub.sink.event(e);
 }
 
 function deliver(sub: Subscriber, entry: ConsoleEntry): void {
