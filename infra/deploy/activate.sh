@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Makes an uploaded release the running one, on the VPS, as root (the CI deploy job runs it over SSH):
+# Makes an uploaded release the running one, on the VPS, as root. Installed once as
+# /usr/local/sbin/canopy-activate (root-owned; the deploy user may sudo only that), and run by the CI deploy
+# job over SSH after it uploaded the release (docs/operations.md):
 #   1. `canopy-cloud migrate` as user canopy with /etc/canopy-cloud.env: a pg_dump to BACKUP_DIR first; when
 #      the dump or a migration fails, stop here (the running release is untouched);
 #   2. /opt/canopy/current -> /opt/canopy/releases/<release>, the previous target noted in
 #      /opt/canopy/previous-release (for a rollback: docs/operations.md);
 #   3. restart canopy-cloud and wait until /readyz answers; keep the newest 5 releases.
 #
-#   activate.sh <release>        e.g. activate.sh 3f2a9c1 (a folder name under /opt/canopy/releases)
+#   canopy-activate <release>    e.g. canopy-activate 3f2a9c1 (a folder name under /opt/canopy/releases)
 set -euo pipefail
 
 root=/opt/canopy

@@ -44,6 +44,9 @@ const EnvSchema = z.object({
   BACKUP_DIR: z.string().min(1).default('/var/backups/canopy'),
 });
 
+/** The names of the variables above (docs/operations.md lists each one; a test holds it to that). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 export type Config = {
   port: number;
   host: string;

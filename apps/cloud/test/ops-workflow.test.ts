@@ -53,7 +53,7 @@ describe('.github/workflows/ci.yml', () => {
     expect(deploy).toMatch(/needs: \[test, build\]/);
     expect(deploy).toMatch(/if: github\.event_name == 'push' && github\.ref == 'refs\/heads\/main'/);
     expect(deploy).toMatch(/rsync /);
-    expect(deploy).toMatch(/infra\/deploy\/activate\.sh/);
+    expect(deploy).toMatch(/sudo \/usr\/local\/sbin\/canopy-activate \$\{GITHUB_SHA\}/);
   });
 
   it('takes deployment credentials from secrets only, and never echoes them', () => {
