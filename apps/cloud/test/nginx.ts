@@ -35,6 +35,7 @@ export function siteConfFor(o: {
   cert: string;
   key: string;
   logDir: string;
+  ignoreAccelBuffering?: boolean;
 }): string {
   let conf = fs.readFileSync(SHIPPED_NGINX_CONF, 'utf8');
   conf = replaceChecked(
@@ -54,6 +55,15 @@ export function siteConfFor(o: {
     'ssl_certificate_key',
   );
   conf = replaceChecked(conf, /\/var\/log\/nginx\//g, `${o.logDir}/`, 'log paths');
+  // canopy-cloud sends `X-Accel-Buffering: no` on SSE; ignoring it here makes the SSE test depend on the
+  // shipped location's own `proxy_buffering off`.
+  if (o.ignoreAccelBuffering)
+    conf = replaceChecked(
+      conf,
+      /(\n {4}client_max_body_size [^\n]+\n)/,
+      '$1    proxy_ignore_headers X-Accel-Buffering;\n',
+      'client_max_body_size in the TLS server',
+    );
   return conf;
 }
 
@@ -110,7 +120,7 @@ export async function startNginx(upstreamPort: number): Promise<RunningNginx> {
   const [httpsPort, httpPort] = [await freePort(), await freePort()];
   fs.writeFileSync(
     path.join(dir, 'canopy.conf'),
-    siteConfFor({ upstreamPort, httpsPort, httpPort, cert, key, logDir: dir }),
+    siteConfFor({ upstreamPort, httpsPort, httpPort, cert, key, logDir: dir, ignoreAccelBuffering: true }),
   );
   fs.writeFileSync(
     path.join(dir, 'nginx.conf'),

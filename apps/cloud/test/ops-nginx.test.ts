@@ -80,6 +80,13 @@ describe.skipIf(missing !== undefined)(
       await expect.poll(() => logLinesWith(id).length).toBeGreaterThan(0);
     });
 
+    it('replaces a malformed request id with its own, so the proxy and the cloud log the same one', async () => {
+      const reply = await request(`${nginx.httpsUrl}/healthz`, { 'x-request-id': 'not ok <id>' });
+      const id = String(reply.headers['x-request-id']);
+      expect(id).toMatch(NGINX_REQUEST_ID);
+      await expect.poll(() => nginx.accessLog()).toContain(`"request_id":"${id}"`);
+    });
+
     it('redirects plain HTTP to HTTPS', async () => {
       const res = await fetch(`${nginx.httpUrl}/login`, { redirect: 'manual' });
       expect(res.status).toBe(301);
