@@ -363,3 +363,21 @@ describe.skipIf(missing !== undefined)(
     });
   },
 );
+
+describe('`migrate` on the embedded database', () => {
+  it('says that it takes no backup there, and migrates', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canopy-migrate-pglite-'));
+    try {
+      const result = await run(['migrate'], {
+        CANOPY_DATA_DIR: dataDir,
+        BACKUP_DIR: path.join(dataDir, 'never'),
+      });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/Embedded database \(PGlite in .*\): no pre-migration backup is taken/);
+      expect(result.stdout).toMatch(/Migrations applied \(pglite\)/);
+      expect(fs.existsSync(path.join(dataDir, 'never'))).toBe(false);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

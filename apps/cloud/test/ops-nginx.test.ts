@@ -163,6 +163,12 @@ describe.skipIf(missing !== undefined)(
       });
       let buffer = '';
       await new Promise<void>((resolve, reject) => {
+        // A proxy that buffers the stream holds back even the headers: fail with a reason, not a test timeout.
+        const timer = setTimeout(
+          () => reject(new Error('no SSE response through nginx within 5 s (buffered?)')),
+          5000,
+        );
+        req.on('response', () => clearTimeout(timer));
         req.on('error', reject);
         req.on('response', (res) => {
           headers = res.headers;
