@@ -14,7 +14,7 @@ const documented = (text: string) =>
         [...(line.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1] as string),
       ),
   );
-const SCRIPT_ONLY = ['BACKUP_RETENTION_DAYS', 'CANOPY_PORT'];
+const SCRIPT_ONLY = ['BACKUP_RETENTION_DAYS', 'CANOPY_PORT', 'CANOPY_READY_TIMEOUT_S', 'CANOPY_ROOT'];
 const MASTER_KEY = 'DONGLE_TOKEN_MASTER_KEY_V1';
 
 describe('documented environment variables', () => {
@@ -40,5 +40,7 @@ describe('documented environment variables', () => {
     expect(backup).toContain(`\${BACKUP_RETENTION_DAYS:-14}`);
     expect(backup).toContain(`\${BACKUP_DIR:-/var/backups/canopy}`);
     expect(activate).toContain(`\${CANOPY_PORT:-8080}`);
+    expect(activate).toContain(`\${CANOPY_READY_TIMEOUT_S:-60}`);
+    expect(activate).toContain(`\${CANOPY_ROOT:-/opt/canopy}`);
   });
 });
