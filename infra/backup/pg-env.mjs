@@ -22,7 +22,7 @@ if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
   process.exit(2);
 }
 const vars = {
-  PGHOST: decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1') || u.searchParams.get('host') || '',
+  PGHOST: u.searchParams.get('host') || decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1'),
   PGPORT: u.port,
   PGUSER: decodeURIComponent(u.username),
   PGDATABASE: decodeURIComponent(u.pathname.replace(/^\//, '')),

@@ -25,6 +25,6 @@ describe('pgConnectionEnv', () => {
 
   it('reads IPv6 hosts and a Unix socket folder', () => {
     expect(pgConnectionEnv('postgres://u@[::1]:5432/d').PGHOST).toBe('::1');
-    expect(pgConnectionEnv('postgres://u@/d?host=/run/postgresql').PGHOST).toBe('/run/postgresql');
+    expect(pgConnectionEnv('postgres://u@localhost/d?host=/run/postgresql').PGHOST).toBe('/run/postgresql');
   });
 });

@@ -5,9 +5,9 @@
 export function pgConnectionEnv(databaseUrl: string): Record<string, string> {
   const u = new URL(databaseUrl);
   const env: Record<string, string> = {};
-  const host = decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1');
-  const hostParam = u.searchParams.get('host'); // a Unix socket folder: postgres://u@/db?host=/run/postgresql
-  if (host || hostParam) env.PGHOST = host || (hostParam as string);
+  // A `host` parameter wins, as in libpq: postgres://u@localhost/db?host=/run/postgresql is a Unix socket.
+  const host = u.searchParams.get('host') || decodeURIComponent(u.hostname).replace(/^\[(.*)\]$/, '$1');
+  if (host) env.PGHOST = host;
   if (u.port) env.PGPORT = u.port;
   if (u.username) env.PGUSER = decodeURIComponent(u.username);
   if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
