@@ -10,7 +10,7 @@ import { ConsoleStreams } from '../src/streams/console-streams';
 import { consoleStreamKey } from '../src/streams/keys';
 import { backends } from './backends';
 import { Client, type Json, startTestCloud, type TestCloud } from './harness';
-import { nginxMissing, type RunningNginx, SHIPPED_NGINX_CONF, startNginx } from './nginx';
+import { nginxMissing, nginxTest, type RunningNginx, SHIPPED_NGINX_CONF, startNginx } from './nginx';
 import { registerNode } from './raw-node';
 
 // Debian's nginx, configured from infra/nginx/canopy.conf, in front of a real canopy-cloud; only 127.0.0.1.
@@ -217,6 +217,13 @@ describe.skipIf(missing !== undefined)(
         req.destroy();
         emitter.close();
       }
+    });
+
+    it('passes `nginx -t` (the shipped file, with only addresses, certificates and log paths replaced)', () => {
+      const checked = nginxTest(nginx.dir);
+      expect(checked.output).toMatch(/syntax is ok/);
+      expect(checked.output).toMatch(/test is successful/);
+      expect(checked.status).toBe(0);
     });
 
     it('ships long timeouts for /ws/ and SSE, and no buffering or caching for SSE', () => {
