@@ -15,11 +15,12 @@ describe.each(await backends())('/metrics with METRICS_TOKEN on $name', (backend
   });
 
   it('asks for the bearer token, even on loopback', async () => {
-    for (const headers of [
+    const attempts: Array<Record<string, string>> = [
       {},
       { authorization: 'Bearer not-the-token' },
       { authorization: `Basic ${TOKEN}` },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await fetch(`${cloud.baseUrl}/metrics`, { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
