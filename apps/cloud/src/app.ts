@@ -34,6 +34,8 @@ import { securityHeaders } from './http/security-headers';
 import { loadSession, requireCsrf } from './http/session-middleware';
 import type { Keyring } from './keys/keyring';
 import type { Logger } from './log';
+import { HttpMetrics } from './metrics/http-metrics';
+import { metricsRoutes } from './metrics/routes';
 import { DataGateway } from './relay/data-gateway';
 import { Relay } from './relay/relay';
 import { relayRoutes } from './relay/routes';
@@ -42,6 +44,7 @@ import { ConsoleStreams } from './streams/console-streams';
 import { canFrameEvent } from './streams/frames';
 import { consoleStreamKey } from './streams/keys';
 import { consoleRoutes } from './streams/routes';
+import { VERSION } from './version';
 import { downloadRoutes } from './web/downloads';
 import { findWebDist, webRoutes } from './web/static';
 
@@ -244,8 +247,33 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(requestContext(log));
+  const httpMetrics = new HttpMetrics();
+  app.use(httpMetrics.middleware());
   app.use(securityHeaders);
   app.use(healthRoutes(database, engine, deps.state));
+  app.use(
+    metricsRoutes({
+      http: httpMetrics,
+      token: config.metricsToken,
+      sources: {
+        version: VERSION,
+        connectedNodes: () => gateway.connectedCount,
+        relay: () => relay.counters,
+        sse: () => consoleStreams.stats(),
+        bufferDepth: async (limit) => {
+          const bridged = await groups.bridged();
+          const counted = bridged.slice(0, limit);
+          const buffers = await Promise.all(counted.map((g) => relay.buffer(g.id)));
+          return {
+            a_to_b: buffers.reduce((n, b) => n + b.a_to_b, 0),
+            b_to_a: buffers.reduce((n, b) => n + b.b_to_a, 0),
+            groups: counted.length,
+            truncated: bridged.length > counted.length,
+          };
+        },
+      },
+    }),
+  );
 
   const api = express.Router();
   // Node endpoints first: they authenticate with bearer tokens or an enrollment key, never cookies, so

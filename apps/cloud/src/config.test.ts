@@ -47,4 +47,20 @@ describe('loadConfig', () => {
       'https://canopy.example.com',
     );
   });
+
+  it('reads the ops settings and never echoes a bad METRICS_TOKEN', () => {
+    const config = loadConfig({ METRICS_TOKEN: 'x'.repeat(20), BACKUP_DIR: '/srv/backups' });
+    expect(config.metricsToken).toBe('x'.repeat(20));
+    expect(config.backupDir).toBe('/srv/backups');
+    expect(loadConfig({}).backupDir).toBe('/var/backups/canopy');
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    try {
+      loadConfig({ METRICS_TOKEN: 'short-secret' });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toContain('METRICS_TOKEN');
+      expect((err as Error).message).not.toContain('short-secret');
+    }
+  });
 });

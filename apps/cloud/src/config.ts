@@ -38,7 +38,14 @@ const EnvSchema = z.object({
   RELAY_REPLAY_RATE: positiveInt.max(1_000_000).default(5000),
   RELAY_MAX_FRAMES: positiveInt.max(10_000_000).default(200_000),
   RELAY_MAX_AGE_S: positiveInt.max(86_400).default(600),
+  /** Bearer token for GET /metrics; unset: /metrics answers only direct (unproxied) loopback requests. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
+  /** Where `canopy-cloud migrate` writes its pre-migration pg_dump (outside the app folder). */
+  BACKUP_DIR: z.string().min(1).default('/var/backups/canopy'),
 });
+
+/** The names of the variables above (docs/operations.md lists each one; a test holds it to that). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 
 export type Config = {
   port: number;
@@ -65,6 +72,8 @@ export type Config = {
     wsUrl: string;
   };
   relay: { replayRate: number; maxFrames: number; maxAgeMs: number };
+  metricsToken: string | undefined;
+  backupDir: string;
   /**
    * The dongle-token master keys from `DONGLE_TOKEN_MASTER_KEY_V<n>`, lowest version first; empty when none
    * is set (the key file in the data folder is used then: see keys/keyring.ts).
@@ -132,6 +141,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxFrames: e.RELAY_MAX_FRAMES,
       maxAgeMs: e.RELAY_MAX_AGE_S * 1000,
     },
+    metricsToken: e.METRICS_TOKEN,
+    backupDir: path.resolve(e.BACKUP_DIR),
     dongleTokenKeys: keys.keys,
   };
 }
@@ -186,9 +197,10 @@ function secretKey(version: number, bytes: Buffer) {
   return key;
 }
 
-/** URLs may carry passwords (postgres://user:pass@host): never echo those back. */
+/** URLs may carry passwords (postgres://user:pass@host) and tokens are secrets: never echo those back. */
 function describe(env: Record<string, string | undefined>, key: PropertyKey | undefined): string {
   const value = env[String(key)] ?? '';
+  if (/TOKEN$/.test(String(key))) return '[value not shown]';
   return /URL$/.test(String(key)) ? redactUrl(value) : value;
 }
 

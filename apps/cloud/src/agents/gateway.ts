@@ -90,6 +90,11 @@ export class AgentGateway {
     return this.connections.has(agentId);
   }
 
+  /** Nodes connected to this instance right now (for /metrics). */
+  get connectedCount(): number {
+    return this.connections.size;
+  }
+
   /** Takes over upgrades for /ws/agent; other paths are left to other gateways. */
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { Email } from '@canopy/protocol';
 import { createAccounts } from '../app';
-import { type Config, ConfigError, loadConfig } from '../config';
+import { BackupError, pgDump } from '../backup/pg-dump';
+import { type Config, ConfigError, loadConfig, redactUrl } from '../config';
 import { callControlSocket } from '../control/socket';
 import { DataDirBusyError } from '../db/lock';
 import { MemoryEngine } from '../engine';
@@ -14,7 +15,8 @@ const HELP = `canopy-cloud ${VERSION}: the Canopy cloud (API, dashboard, gateway
 
 Usage:
   canopy-cloud serve                   start the server (applies pending migrations first)
-  canopy-cloud migrate                 apply pending database migrations and exit
+  canopy-cloud migrate [--no-backup]   pg_dump the database to BACKUP_DIR, then apply pending
+                                       migrations and exit; no migration when the backup fails
   canopy-cloud create-admin --email E  create a super_admin (or promote an existing account);
                                        the password is asked for, or read from stdin when piped
   canopy-cloud rotate-keys [--batch N] [--dry-run]
@@ -35,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve':
         return await serve();
       case 'migrate':
-        return await migrate();
+        return await migrate(rest);
       case 'create-admin':
         return await createAdmin(rest);
       case 'rotate-keys':
@@ -138,8 +140,32 @@ function banner(config: Config, db: string, engine: string, keys: string, firstR
   return `${lines.join('\n')}\n\n`;
 }
 
-async function migrate(): Promise<number> {
+async function migrate(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'no-backup': { type: 'boolean' } }, strict: true });
   const config = loadConfig();
+  if (!config.databaseUrl) {
+    process.stdout.write(
+      `Embedded database (PGlite in ${config.dataDir}/pglite): no pre-migration backup is taken; stop the server and copy ${config.dataDir} to keep one.\n`,
+    );
+  } else if (values['no-backup']) {
+    process.stdout.write('No pre-migration backup (--no-backup).\n');
+  } else {
+    try {
+      const backup = await pgDump({
+        databaseUrl: config.databaseUrl,
+        dir: config.backupDir,
+        label: 'pre-migrate',
+      });
+      process.stdout.write(`Backup before migrating: ${backup.file} (${backup.bytes} bytes)\n`);
+    } catch (err) {
+      if (!(err instanceof BackupError)) throw err;
+      throw new CliError(
+        `canopy-cloud migrate: the backup of ${redactUrl(config.databaseUrl)} failed, so nothing was migrated: ${err.message}\n` +
+          'Fix the cause (BACKUP_DIR must be writable, pg_dump installed and not older than the server), or run `canopy-cloud migrate --no-backup` to migrate without a backup.',
+        1,
+      );
+    }
+  }
   const database = await openConfiguredDatabase(config);
   try {
     await database.migrate();
