@@ -62,6 +62,17 @@ describe.each(await backends())('the CAN relay through two nodes, cloud on $name
       expect(done).toMatchObject({ frames: 100_000, gaps: 0, missing: 0, duplicates: 0, out_of_order: 0 });
     }
     console.log(`100,000 frames each way in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // The operator sees the same on /metrics (from loopback, no token configured).
+    const metrics = await (await fetch(`${cloud.url}/metrics`)).text();
+    const frames = (direction: string) =>
+      Number(
+        new RegExp(`^canopy_relay_frames_total\\{direction="${direction}"\\} (\\d+)$`, 'm').exec(
+          metrics,
+        )?.[1],
+      );
+    expect(frames('in')).toBeGreaterThanOrEqual(200_000);
+    expect(frames('out')).toBeGreaterThanOrEqual(200_000);
+    expect(metrics).toMatch(/^canopy_relay_attachments 2$/m);
   }, 120_000);
 
   it('shows relayed frames and group state on the group console; sends typed frames, owner only, audited', async () => {
