@@ -12,8 +12,12 @@ describe('friendly mesh errors', () => {
   });
 
   it('says how many PIN tries are left', () => {
-    expect(friendlyMessage('MESH_PAIRING_PIN_INVALID', { tries_left: 3 })).toBe("That PIN doesn't match. 3 tries left.");
-    expect(friendlyMessage('MESH_PAIRING_PIN_INVALID', { tries_left: 1 })).toBe("That PIN doesn't match. 1 try left.");
+    expect(friendlyMessage('MESH_PAIRING_PIN_INVALID', { tries_left: 3 })).toBe(
+      "That PIN doesn't match. 3 tries left.",
+    );
+    expect(friendlyMessage('MESH_PAIRING_PIN_INVALID', { tries_left: 1 })).toBe(
+      "That PIN doesn't match. 1 try left.",
+    );
   });
 
   it('never shows technical words to a person', () => {

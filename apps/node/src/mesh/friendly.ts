@@ -13,7 +13,8 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   MESH_DEVICE_OFFLINE: 'Device is offline',
   MESH_DEVICE_UNKNOWN: 'Device not recognized',
   MESH_DEVICE_MISMATCH: "Couldn't connect to device",
-  MESH_PAIRING_CODE_INVALID: 'That pairing code has expired or was already used. Start again on the other device.',
+  MESH_PAIRING_CODE_INVALID:
+    'That pairing code has expired or was already used. Start again on the other device.',
   MESH_PAIRING_PIN_INVALID: "That PIN doesn't match.",
   MESH_PAIRING_CODE_DEAD: 'Too many wrong PINs. Start again on the other device.',
   MESH_OWNER_ONLY: 'Open this on the device itself.',

@@ -43,7 +43,9 @@ export function loadOrCreateIdentity(
   if (fs.existsSync(file)) {
     const parsed = NodeIdentity.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
     if (parsed.success) return parsed.data;
-    throw new Error(`${file} is damaged: move it away to give this node a new identity (its devices must pair again)`);
+    throw new Error(
+      `${file} is damaged: move it away to give this node a new identity (its devices must pair again)`,
+    );
   }
   const identity: NodeIdentity = {
     id: options.cloudNodeId ?? uuidv7(options.now),

@@ -20,11 +20,7 @@ export function generatePin(): string {
 
 /** What a person typed: case, spaces and dashes do not matter; O/I/L read as 0/1/1. */
 export function normalizeCode(input: string): string {
-  return input
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
+  return input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
 }
 
 export const formatCode = (code: string) => `${code.slice(0, 4)}-${code.slice(4)}`;

@@ -33,11 +33,20 @@ describe('the mesh store', () => {
     const file = tempDb();
     const store = new MeshStore(file);
     expect(store.version).toBe(MIGRATIONS.at(-1)?.version);
-    const tables = (store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[])
+    const tables = (
+      store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+    )
       .map((t) => t.name)
       .sort();
     expect(tables).toEqual(
-      ['current_node', 'discovery_cache', 'issued_tokens', 'mesh_nodes', 'pairing_sessions', 'peer_tokens'].sort(),
+      [
+        'current_node',
+        'discovery_cache',
+        'issued_tokens',
+        'mesh_nodes',
+        'pairing_sessions',
+        'peer_tokens',
+      ].sort(),
     );
     expect(fs.statSync(file).mode & 0o077).toBe(0);
     store.close();
@@ -68,7 +77,11 @@ describe('the mesh store', () => {
   it('finds an issued token by hash, revokes it, and keeps the row to tell revoked from unknown', () => {
     const store = new MeshStore(':memory:');
     store.issueToken('n1', 'a'.repeat(64), ['node:read'], 1, 100);
-    expect(store.issuedByHash('a'.repeat(64))).toMatchObject({ nodeId: 'n1', revokedAt: null, expiresAt: 100 });
+    expect(store.issuedByHash('a'.repeat(64))).toMatchObject({
+      nodeId: 'n1',
+      revokedAt: null,
+      expiresAt: 100,
+    });
     expect(store.revokeIssued('n1', 50)).toBe(1);
     expect(store.issuedByHash('a'.repeat(64))?.revokedAt).toBe(50);
     expect(store.issuedByHash('b'.repeat(64))).toBeNull();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { MeshDeviceKind } from '@canopy/protocol';
+import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations';
 
 export interface MeshNodeRow {
@@ -108,7 +108,9 @@ export class MeshStore {
     this.byHash = this.db.prepare(
       'SELECT id, node_id, permissions, created_at, expires_at, last_used_at, revoked_at FROM issued_tokens WHERE token_hash = ?',
     );
-    this.touchToken = this.db.prepare('UPDATE issued_tokens SET last_used_at = ?, expires_at = ? WHERE id = ?');
+    this.touchToken = this.db.prepare(
+      'UPDATE issued_tokens SET last_used_at = ?, expires_at = ? WHERE id = ?',
+    );
   }
 
   /** The schema version after start (the last migration applied). */
@@ -297,7 +299,9 @@ export class MeshStore {
   }
 
   discovery(nodeId: string): DiscoveryRow | null {
-    const r = this.db.prepare('SELECT * FROM discovery_cache WHERE node_id = ?').get(nodeId) as Raw | undefined;
+    const r = this.db.prepare('SELECT * FROM discovery_cache WHERE node_id = ?').get(nodeId) as
+      | Raw
+      | undefined;
     if (!r) return null;
     return {
       nodeId: String(r.node_id),

@@ -44,12 +44,18 @@ describe('peer tokens', () => {
       ok: false,
       code: 'MESH_TOKEN_REVOKED',
     });
-    expect(judgeToken({ expiresAt: NOW, revokedAt: null }, NOW)).toEqual({ ok: false, code: 'MESH_TOKEN_EXPIRED' });
+    expect(judgeToken({ expiresAt: NOW, revokedAt: null }, NOW)).toEqual({
+      ok: false,
+      code: 'MESH_TOKEN_EXPIRED',
+    });
     expect(judgeToken({ expiresAt: NOW - DAY, revokedAt: null }, NOW).ok).toBe(false);
   });
 
   it('accepts a token with time left and leaves its expiry alone above 7 days', () => {
-    expect(judgeToken({ expiresAt: NOW + 8 * DAY, revokedAt: null }, NOW)).toEqual({ ok: true, renewTo: null });
+    expect(judgeToken({ expiresAt: NOW + 8 * DAY, revokedAt: null }, NOW)).toEqual({
+      ok: true,
+      renewTo: null,
+    });
     expect(judgeToken({ expiresAt: NOW + RENEW_BELOW_MS, revokedAt: null }, NOW)).toEqual({
       ok: true,
       renewTo: null,
@@ -60,7 +66,10 @@ describe('peer tokens', () => {
     const t = { expiresAt: NOW + RENEW_BELOW_MS - 1, revokedAt: null };
     expect(needsRenewal(t, NOW)).toBe(true);
     expect(judgeToken(t, NOW)).toEqual({ ok: true, renewTo: NOW + TOKEN_TTL_MS });
-    expect(judgeToken({ expiresAt: NOW + 1, revokedAt: null }, NOW)).toEqual({ ok: true, renewTo: NOW + 30 * DAY });
+    expect(judgeToken({ expiresAt: NOW + 1, revokedAt: null }, NOW)).toEqual({
+      ok: true,
+      renewTo: NOW + 30 * DAY,
+    });
   });
 
   it('reads the token of a Bearer header only', () => {
