@@ -55,6 +55,7 @@ export async function peerRequest(
     headers['content-length'] = String(payload.length);
   }
   return new Promise<PeerResponse>((resolve, reject) => {
+    let responded = false;
     const req = https.request(
       {
         method: request.method,
@@ -74,6 +75,9 @@ export async function peerRequest(
               ),
       },
       (res) => {
+        responded = true;
+        // A refusal can come before the upload ends (too large, token revoked): stop sending.
+        if (request.body && res.statusCode !== 200) request.body.unpipe(req);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -95,6 +99,7 @@ export async function peerRequest(
     );
     req.on('error', (err) => {
       clearTimeout(timer);
+      if (responded) return;
       reject(err instanceof PeerUnreachable ? err : new PeerUnreachable('MESH_DEVICE_OFFLINE', err.message));
     });
     if (request.body) {

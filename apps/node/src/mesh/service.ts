@@ -356,6 +356,8 @@ export class MeshService {
       });
     })();
     this.o.log.info({ peer: peer.node_id }, 'paired with a device');
+    // The first call with the new token: proves it works and learns the device's metadata.
+    await this.ping(peer.node_id);
     return this.device(peer.node_id) as DeviceView;
   }
 

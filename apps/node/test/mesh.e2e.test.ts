@@ -1,0 +1,214 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDirs } from './cli-process';
+import { type MeshNode, pair, startMeshNode } from './mesh-rig';
+
+// Two real canopy-node processes (the built CLI, `canopy-node mesh`), each with its own home and ports on
+// 127.0.0.1, pair over HTTPS with code + PIN and call each other with the tokens they exchanged.
+const DEVICES = '{ devices { id name status needsRepair canReceiveFiles capabilities } }';
+
+describe('two canopy-nodes in one mesh', () => {
+  const dirs = tempDirs();
+  let a: MeshNode;
+  let b: MeshNode;
+  const idOf = async (node: MeshNode) => (await node.api('GET', '/api/node/identity')).body.id as string;
+  const devicesOf = async (node: MeshNode) =>
+    (
+      (await node.gql(DEVICES)).data as {
+        devices: { id: string; name: string; status: string; needsRepair: boolean }[];
+      }
+    ).devices;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([
+      startMeshNode(dirs.root, 'studio', { maxFileMb: 1 }),
+      startMeshNode(dirs.root, 'laptop'),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    dirs.cleanup();
+  });
+
+  it('refuses a wrong PIN with the tries left, and kills the code after the fifth', async () => {
+    const offer = (await a.api('POST', '/api/pairing')).body as { url: string; pin: string };
+    const wrong = offer.pin === '000000' ? '111111' : '000000';
+    for (const left of [4, 3, 2, 1]) {
+      const res = await b.api('POST', '/api/join', { link: offer.url, pin: wrong });
+      expect(res.body).toMatchObject({ code: 'MESH_PAIRING_PIN_INVALID', details: { tries_left: left } });
+      expect(res.body.message).toBe(`That PIN doesn't match. ${left} ${left === 1 ? 'try' : 'tries'} left.`);
+    }
+    const fifth = await b.api('POST', '/api/join', { link: offer.url, pin: wrong });
+    expect(fifth.body.code).toBe('MESH_PAIRING_CODE_DEAD');
+    const right = await b.api('POST', '/api/join', { link: offer.url, pin: offer.pin });
+    expect(right.body.code).toBe('MESH_PAIRING_CODE_DEAD');
+    expect(await devicesOf(a)).toEqual([]);
+    expect(await devicesOf(b)).toEqual([]);
+  });
+
+  it('pairs with code + PIN, exchanging tokens both ways, and each side calls the other', async () => {
+    const started = performance.now();
+    const { joined } = await pair(a, b);
+    const ms = performance.now() - started;
+    expect(joined.status).toBe(200);
+    expect(joined.body).toMatchObject({ name: 'studio', status: 'AVAILABLE', canReceiveFiles: true });
+    expect(ms).toBeLessThan(5000);
+
+    const [aId, bId] = [await idOf(a), await idOf(b)];
+    expect(await devicesOf(a)).toEqual([
+      expect.objectContaining({ id: bId, name: 'laptop', status: 'AVAILABLE' }),
+    ]);
+    // Each side pings the other with the token it was given (GET /health over pinned HTTPS).
+    for (const [node, peer] of [
+      [a, bId],
+      [b, aId],
+    ] as const) {
+      const found = (await node.gql('mutation { discoverNodes { checked reachable devices { id status } } }'))
+        .data as {
+        discoverNodes: { checked: number; reachable: number; devices: { id: string; status: string }[] };
+      };
+      expect(found.discoverNodes).toMatchObject({
+        checked: 1,
+        reachable: 1,
+        devices: [{ id: peer, status: 'AVAILABLE' }],
+      });
+    }
+    // The token a holds for b, and the one b holds for a: 30 days, never shown.
+    const tokens = (
+      await a.gql('{ issuedTokens { nodeId revoked expiresAt } peerTokens { nodeId expiresAt } }')
+    ).data as {
+      issuedTokens: { nodeId: string; revoked: boolean; expiresAt: string }[];
+      peerTokens: { nodeId: string; expiresAt: string }[];
+    };
+    expect(tokens.issuedTokens).toEqual([expect.objectContaining({ nodeId: bId, revoked: false })]);
+    expect(tokens.peerTokens).toEqual([expect.objectContaining({ nodeId: bId })]);
+    const days = (Date.parse(tokens.peerTokens[0]?.expiresAt ?? '') - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29.9);
+    expect(days).toBeLessThanOrEqual(30);
+  });
+
+  it('sends a file into the other node’s inbox, within its size limit', async () => {
+    const aId = await idOf(a);
+    const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => i % 251));
+    const sent = await fetch(`${b.ui}/api/devices/${aId}/send`, {
+      method: 'POST',
+      headers: { 'x-file-name': encodeURIComponent('brake test.bin') },
+      body: bytes,
+    });
+    expect(sent.status).toBe(200);
+    expect(await sent.json()).toEqual({ name: 'brake test.bin', bytes: bytes.length });
+    expect(fs.readFileSync(path.join(a.home, 'inbox', 'brake test.bin')).equals(bytes)).toBe(true);
+
+    const big = await fetch(`${b.ui}/api/devices/${aId}/send`, {
+      method: 'POST',
+      headers: { 'x-file-name': 'big.bin' },
+      body: Buffer.alloc(1024 * 1024 + 1),
+    });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: 'That file is too big to send.',
+    });
+    expect(fs.existsSync(path.join(a.home, 'inbox', 'big.bin'))).toBe(false);
+  });
+
+  it('keeps devices and tokens across a restart', async () => {
+    const before = await devicesOf(a);
+    await a.restart();
+    expect(await devicesOf(a)).toEqual(before);
+    const found = (await b.gql('mutation { discoverNodes { reachable } }')).data as {
+      discoverNodes: { reachable: number };
+    };
+    expect(found.discoverNodes.reachable).toBe(1);
+  });
+
+  it('refuses the next call once the token is revoked, and says the device needs re-pairing', async () => {
+    const [aId, bId] = [await idOf(a), await idOf(b)];
+    const revoked = await a.api('POST', `/api/tokens/revoke/${bId}`);
+    expect(revoked.body).toEqual({ revoked: true });
+
+    const refused = await fetch(`${b.ui}/api/devices/${aId}/send`, {
+      method: 'POST',
+      headers: { 'x-file-name': 'after.txt' },
+      body: 'after revoke',
+    });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({
+      code: 'MESH_TOKEN_REVOKED',
+      message: 'Device access removed',
+      details: {},
+    });
+    expect(fs.existsSync(path.join(a.home, 'inbox', 'after.txt'))).toBe(false);
+
+    await b.gql('mutation { discoverNodes { checked } }');
+    expect(await devicesOf(b)).toEqual([
+      expect.objectContaining({ id: aId, status: 'NEEDS_REPAIR', needsRepair: true }),
+    ]);
+  });
+
+  it('re-pairs, then "Remove device" on one side removes it on the other too', async () => {
+    const { joined } = await pair(a, b);
+    expect(joined.body).toMatchObject({ status: 'AVAILABLE' });
+    const aId = await idOf(a);
+    expect((await devicesOf(b)).map((d) => d.status)).toEqual(['AVAILABLE']);
+
+    const removed = (await b.gql('mutation ($id: ID!) { removeDevice(id: $id) }', { id: aId })).data;
+    expect(removed).toEqual({ removeDevice: true });
+    expect(await devicesOf(b)).toEqual([]);
+    expect(await devicesOf(a)).toEqual([]);
+    const tokens = (await a.gql('{ issuedTokens { revoked } peerTokens { nodeId } }')).data as {
+      issuedTokens: { revoked: boolean }[];
+      peerTokens: unknown[];
+    };
+    expect(tokens.issuedTokens.every((t) => t.revoked)).toBe(true);
+    expect(tokens.peerTokens).toEqual([]);
+  });
+
+  it('serves the owner API only on its loopback listener, never to another site or over the LAN port', async () => {
+    const evil = await a.api('GET', '/api/tokens', undefined, { origin: 'http://evil.example' });
+    expect(evil.status).toBe(403);
+    expect(evil.body).toMatchObject({ code: 'MESH_OWNER_ONLY' });
+    // DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends its own name as Host.
+    const rebound = await new Promise<number>((resolve, reject) =>
+      http
+        .get(
+          {
+            host: '127.0.0.1',
+            port: a.uiPort,
+            path: '/api/tokens',
+            headers: { host: `evil.example:${a.uiPort}` },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
+        .on('error', reject),
+    );
+    expect(rebound).toBe(403);
+    // On the LAN port there is no owner API at all, and the peer API needs a token.
+    const get = (p: string) =>
+      new Promise<number>((resolve, reject) =>
+        https
+          .get({ host: '127.0.0.1', port: a.port, path: p, rejectUnauthorized: false }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject),
+      );
+    expect(await get('/api/tokens')).toBe(404);
+    expect(await get('/graphql')).toBe(404);
+    expect(await get('/health')).toBe(401);
+  });
+
+  it('writes no token, PIN or pairing code into its logs', async () => {
+    const logs = [a, b].map((n) => n.process.output()).join('\n');
+    expect(logs).toContain('paired');
+    expect(logs).not.toMatch(/cmt_[A-Za-z0-9_-]{10,}/);
+    expect(logs).not.toMatch(/"pin"|pin=\d{6}/i);
+  });
+});
