@@ -1,0 +1,138 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchChromium } from '../../cloud/test/chromium';
+import { tempDirs } from './cli-process';
+import { type MeshNode, startMeshNode } from './mesh-rig';
+
+// The owner's My Devices page (http://127.0.0.1:<uiPort>) and a phone (a second browser profile) that pairs
+// through the QR link + PIN over the node's HTTPS port, keeps its token in IndexedDB and sends a file.
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/mesh/', import.meta.url));
+const chromiumHere = haveChromium('the mesh browser test');
+
+describe.runIf(chromiumHere)('pairing a phone with My Devices in Chromium', () => {
+  const dirs = tempDirs();
+  let node: MeshNode;
+  let browser: Browser;
+  let owner: Page;
+  let phone: Page;
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const photo = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 256));
+
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    node = await startMeshNode(dirs.root, 'Studio PC');
+    browser = await launchChromium();
+    owner = await (await browser.newContext({ viewport: { width: 1100, height: 760 } })).newPage();
+    // The node's certificate is self-signed: a phone accepts it once (its fingerprint is in the QR code).
+    phone = await (
+      await browser.newContext({
+        ignoreHTTPSErrors: true,
+        viewport: { width: 390, height: 760 },
+        isMobile: true,
+      })
+    ).newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await node?.stop();
+    dirs.cleanup();
+  });
+
+  it('pairs through the QR link and PIN, and both sides show each other as Available', async () => {
+    await owner.goto(node.ui);
+    await owner.getByText('Pair your first device to get started').waitFor();
+    await shot(owner, '01-owner-empty');
+
+    await owner.getByRole('button', { name: 'Add a device' }).click();
+    const dialog = owner.getByRole('dialog', { name: 'Add a device' });
+    await dialog.getByText(/This code works for [12]:\d\d more/).waitFor();
+    expect(await dialog.getByRole('img', { name: 'Pairing QR code' }).getAttribute('src')).toMatch(
+      /^data:image\/svg\+xml;base64,/,
+    );
+    const link = (await owner.locator('#link').textContent()) ?? '';
+    const pin = (await owner.locator('#pin').textContent()) ?? '';
+    expect(link).toMatch(
+      new RegExp(`^https://127\\.0\\.0\\.1:${node.port}/pair#c=[0-9A-Z]{8}&f=[0-9a-f]{64}$`),
+    );
+    expect(pin).toMatch(/^\d{6}$/);
+    await shot(owner, '02-add-a-device');
+
+    await phone.goto(link);
+    await phone.getByRole('heading', { name: 'Pair with Studio PC' }).waitFor();
+    expect(await phone.getByLabel('Pairing code').inputValue()).toMatch(/^[0-9A-Z]{8}$/);
+    // The code does not stay in the address bar.
+    expect(phone.url()).not.toContain('#');
+    await phone.getByLabel('Name this device').fill('Pixel');
+    await phone.getByLabel('PIN').fill(pin);
+    await shot(phone, '03-phone-pair');
+    const started = Date.now();
+    await phone.getByRole('button', { name: 'Pair' }).click();
+    await phone.getByRole('heading', { name: 'My Devices' }).waitFor();
+    const card = phone.getByRole('article', { name: 'Studio PC' });
+    await card.getByText('● Available').waitFor();
+    const pairedMs = Date.now() - started;
+    expect(pairedMs).toBeLessThan(5000);
+    await shot(phone, '04-phone-paired');
+
+    // The token lives in IndexedDB, nowhere else on the page.
+    const stored = (await phone.evaluate(`new Promise((resolve, reject) => {
+      const open = indexedDB.open('canopy-mesh', 1);
+      open.onsuccess = () => {
+        const req = open.result.transaction('peers').objectStore('peers').getAll();
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      };
+    })`)) as { name: string; token: string }[];
+    expect(stored).toEqual([
+      expect.objectContaining({ name: 'Studio PC', token: expect.stringMatching(/^cmt_/) }),
+    ]);
+    expect(await phone.evaluate('localStorage.length')).toBe(0);
+    expect(await phone.content()).not.toContain(stored[0]?.token ?? 'none');
+
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    const phoneCard = owner.getByRole('article', { name: 'Pixel' });
+    await phoneCard.getByText('● Available').waitFor();
+    await phoneCard.getByText('Phone or browser').waitFor();
+    expect(await owner.getByText('Pair your first device to get started').count()).toBe(0);
+    await shot(owner, '05-owner-sees-phone');
+  });
+
+  it('sends a file from the phone into the node’s inbox with a progress bar', async () => {
+    await phone
+      .getByLabel('Send to Studio PC')
+      .setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await phone.getByText('Sent photo.jpg to Studio PC.').waitFor();
+    expect(await phone.getByRole('progressbar', { name: 'Sending to Studio PC' }).getAttribute('value')).toBe(
+      '100',
+    );
+    expect(fs.readFileSync(path.join(node.home, 'inbox', 'photo.jpg')).equals(photo)).toBe(true);
+    await shot(phone, '06-phone-sent');
+  });
+
+  it('refuses the next send once the owner removed the phone: "Device access removed"', async () => {
+    owner.once('dialog', (d) => void d.accept());
+    await owner
+      .getByRole('article', { name: 'Pixel' })
+      .getByRole('button', { name: 'Remove device' })
+      .click();
+    await owner.getByText('Pixel was removed.').waitFor();
+    await owner.getByText('Pair your first device to get started').waitFor();
+    await shot(owner, '07-owner-removed');
+
+    await phone
+      .getByLabel('Send to Studio PC')
+      .setInputFiles({ name: 'again.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await phone.getByRole('alert').getByText('Device access removed').waitFor();
+    await phone.getByRole('article', { name: 'Studio PC' }).getByText('⚠ Needs re-pairing').waitFor();
+    expect(fs.existsSync(path.join(node.home, 'inbox', 'again.jpg'))).toBe(false);
+    // What the person reads never names a token, an address or a permission.
+    const text = await phone.locator('body').innerText();
+    expect(text).not.toMatch(/token|bearer|permission|127\.0\.0\.1|401/i);
+    await shot(phone, '08-phone-access-removed');
+  });
+});
