@@ -131,6 +131,7 @@ describe.runIf(chromiumHere)('pairing a phone with My Devices in Chromium', () =
     await phone.getByRole('article', { name: 'Studio PC' }).getByText('⚠ Needs re-pairing').waitFor();
     expect(fs.existsSync(path.join(node.home, 'inbox', 'again.jpg'))).toBe(false);
     // What the person reads never names a token, an address or a permission.
+    // biome-ignore lint/performance/useDomNodeTextContent: what is rendered, not the page's script source
     const text = await phone.locator('body').innerText();
     expect(text).not.toMatch(/token|bearer|permission|127\.0\.0\.1|401/i);
     await shot(phone, '08-phone-access-removed');

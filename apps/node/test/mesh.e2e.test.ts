@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDirs } from './cli-process';
+import { AGENT_ID, fakeCloud, freePort, GOOD_KEY, run, start, tempDirs, waitFor } from './cli-process';
 import { type MeshNode, pair, startMeshNode } from './mesh-rig';
 
 // Two real canopy-node processes (the built CLI, `canopy-node mesh`), each with its own home and ports on
@@ -210,5 +211,78 @@ describe('two canopy-nodes in one mesh', () => {
     expect(logs).toContain('paired');
     expect(logs).not.toMatch(/cmt_[A-Za-z0-9_-]{10,}/);
     expect(logs).not.toMatch(/"pin"|pin=\d{6}/i);
+  });
+});
+
+describe('the daemon runs the mesh beside the cloud link', () => {
+  const dirs = tempDirs();
+  let cloud: Awaited<ReturnType<typeof fakeCloud>>;
+  const env = { CANOPY_NODE_HOME: dirs.home, HOME: dirs.userHome, CANOPY_MESH: 'on' };
+  const configFile = path.join(dirs.home, 'config.json');
+  const withPorts = (mesh: Record<string, unknown>, healthPort: number) => {
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({
+        ...config,
+        healthPort,
+        mesh: { host: '127.0.0.1', advertiseHost: '127.0.0.1', ...mesh },
+      }),
+    );
+  };
+
+  beforeAll(async () => {
+    cloud = await fakeCloud();
+    expect((await run(['setup', GOOD_KEY, '--cloud', cloud.url], env)).code).toBe(0);
+  });
+  afterAll(async () => {
+    await cloud.close();
+    dirs.cleanup();
+  });
+
+  it('logs a taken mesh port clearly and keeps the rest of the node running', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const healthPort = await freePort();
+    withPorts({ port: taken, uiPort: await freePort() }, healthPort);
+    const node = start(['connect'], env);
+    try {
+      await waitFor(
+        'the mesh error',
+        () =>
+          /the device mesh could not start: port \d+ or \d+ is already in use.*the node runs on without it/.test(
+            node.output(),
+          ) || undefined,
+      );
+      const health = await waitFor('a healthy node', async () => {
+        const res = await fetch(`http://127.0.0.1:${healthPort}/health`).catch(() => null);
+        return res?.status === 200 ? ((await res.json()) as { connection: string }) : undefined;
+      });
+      expect(health.connection).toBe('connected');
+      expect(await node.stop('SIGINT')).toBe(0);
+    } finally {
+      if (node.child.exitCode === null) node.child.kill('SIGKILL');
+      blocker.close();
+    }
+  });
+
+  it('gives the mesh the identity the node has with the cloud', async () => {
+    const uiPort = await freePort();
+    withPorts({ port: await freePort(), uiPort }, await freePort());
+    const node = start(['daemon'], env);
+    try {
+      const identity = await waitFor('My Devices', async () => {
+        const res = await fetch(`http://127.0.0.1:${uiPort}/api/node/identity`).catch(() => null);
+        return res?.status === 200 ? ((await res.json()) as { id: string }) : undefined;
+      });
+      expect(identity.id).toBe(AGENT_ID);
+      expect(JSON.parse(fs.readFileSync(path.join(dirs.home, 'node_identity.json'), 'utf8')).id).toBe(
+        AGENT_ID,
+      );
+      expect(await node.stop('SIGTERM')).toBe(0);
+    } finally {
+      if (node.child.exitCode === null) node.child.kill('SIGKILL');
+    }
   });
 });

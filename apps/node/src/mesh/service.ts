@@ -248,7 +248,8 @@ export class MeshService {
           id: peer.node_id,
           name: peer.name,
           kind: peer.kind,
-          hostname: peer.kind === 'node' ? peer.hostname || source : '',
+          // The address this request came from reached us; the one the peer believes it has may not.
+          hostname: peer.kind === 'node' ? reachableAddress(source) || peer.hostname : '',
           port: peer.kind === 'node' ? peer.port : null,
           fingerprint: peer.kind === 'node' ? peer.fingerprint : null,
           capabilities: peer.kind === 'browser' ? ['browser'] : peer.capabilities,
@@ -644,6 +645,12 @@ export function parsePairingLink(
     code: normalizeCode(code),
     fingerprint,
   };
+}
+
+/** A request's source address as a host to call back (`::ffff:10.0.0.5` → `10.0.0.5`); '' when unknown. */
+export function reachableAddress(source: string): string {
+  if (!source || source === 'unknown') return '';
+  return source.startsWith('::ffff:') ? source.slice(7) : source;
 }
 
 function failureFrom(err: unknown): MeshFailure {
