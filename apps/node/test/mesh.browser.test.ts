@@ -137,3 +137,74 @@ describe.runIf(chromiumHere)('pairing a phone with My Devices in Chromium', () =
     await shot(phone, '08-phone-access-removed');
   });
 });
+
+describe.runIf(chromiumHere)('pairing two canopy-nodes from their My Devices pages', () => {
+  const dirs = tempDirs();
+  let studio: MeshNode;
+  let laptop: MeshNode;
+  let browser: Browser;
+  let a: Page;
+  let b: Page;
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    [studio, laptop] = await Promise.all([
+      startMeshNode(dirs.root, 'Studio PC'),
+      startMeshNode(dirs.root, 'Laptop'),
+    ]);
+    browser = await launchChromium();
+    a = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
+    b = await (await browser.newContext({ viewport: { width: 1000, height: 700 } })).newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([studio?.stop(), laptop?.stop()]);
+    dirs.cleanup();
+  });
+
+  it('joins with the link and PIN, shows both Available, sends a file with progress, and removes both ways', async () => {
+    await a.goto(studio.ui);
+    await a.getByRole('button', { name: 'Add a device' }).click();
+    await a.getByText(/This code works for [12]:\d\d more/).waitFor();
+    const link = (await a.locator('#link').textContent()) ?? '';
+    const pin = (await a.locator('#pin').textContent()) ?? '';
+
+    await b.goto(laptop.ui);
+    await b.getByRole('button', { name: 'Join another device' }).click();
+    const join = b.getByRole('dialog', { name: 'Join another device' });
+    await join.getByLabel('Link').fill(link);
+    await join.getByLabel('PIN').fill(pin === '000000' ? '111111' : '000000');
+    await join.getByRole('button', { name: 'Pair' }).click();
+    await join.getByText("That PIN doesn't match. 4 tries left.").waitFor();
+    await shot(b, '11-join-wrong-pin');
+    await join.getByLabel('PIN').fill(pin);
+    await join.getByRole('button', { name: 'Pair' }).click();
+    await b.getByText('Paired with Studio PC.').waitFor();
+
+    const studioCard = b.getByRole('article', { name: 'Studio PC' });
+    await studioCard.getByText('● Available').waitFor();
+    await studioCard.getByText('Can receive files').waitFor();
+    await studioCard.getByText('Always on').waitFor();
+    await a.getByRole('button', { name: 'Close' }).click();
+    await a.getByRole('article', { name: 'Laptop' }).getByText('● Available').waitFor({ timeout: 10_000 });
+    await shot(a, '12-studio-sees-laptop');
+
+    const chooser = b.waitForEvent('filechooser');
+    await studioCard.getByRole('button', { name: 'Send to Studio PC' }).click();
+    const file = Buffer.alloc(2 * 1024 * 1024, 7);
+    await (await chooser).setFiles({ name: 'scan.pdf', mimeType: 'application/pdf', buffer: file });
+    await b.getByText('Sent scan.pdf to Studio PC.').waitFor({ timeout: 15_000 });
+    expect(fs.readFileSync(path.join(studio.home, 'inbox', 'scan.pdf')).equals(file)).toBe(true);
+    await shot(b, '13-laptop-sent');
+
+    a.once('dialog', (d) => void d.accept());
+    await a.getByRole('article', { name: 'Laptop' }).getByRole('button', { name: 'Remove device' }).click();
+    await a.getByText('Laptop was removed.').waitFor();
+    // The laptop was told: Studio PC disappears there too.
+    await b.getByText('Pair your first device to get started').waitFor({ timeout: 10_000 });
+    await shot(b, '14-laptop-after-removal');
+  });
+});
