@@ -35,19 +35,6 @@ export const ErrorCode = z.enum([
   'AGENT_FINGERPRINT_MISMATCH',
   'AGENT_QUEUE_FULL',
   'ENROLLMENT_KEY_INVALID',
-  // The device mesh of canopy-node (spec 001); the node maps each to one sentence in mesh/friendly.ts.
-  'MESH_TOKEN_MISSING',
-  'MESH_TOKEN_UNKNOWN',
-  'MESH_TOKEN_EXPIRED',
-  'MESH_TOKEN_REVOKED',
-  'MESH_PERMISSION_DENIED',
-  'MESH_DEVICE_OFFLINE',
-  'MESH_DEVICE_UNKNOWN',
-  'MESH_DEVICE_MISMATCH',
-  'MESH_PAIRING_CODE_INVALID',
-  'MESH_PAIRING_PIN_INVALID',
-  'MESH_PAIRING_CODE_DEAD',
-  'MESH_OWNER_ONLY',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

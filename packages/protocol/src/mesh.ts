@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ErrorCode } from './errors';
 
 /** Spec 001: the messages between canopy-nodes (and phones) of one owner's device mesh. */
 
@@ -66,3 +67,31 @@ export type MeshHealthResponse = z.infer<typeof MeshHealthResponse>;
 /** A device's status as the owner sees it. */
 export const MeshDeviceStatus = z.enum(['AVAILABLE', 'OFFLINE', 'NEEDS_REPAIR']);
 export type MeshDeviceStatus = z.infer<typeof MeshDeviceStatus>;
+
+/**
+ * The mesh's own error codes, beside the API's (ErrorCode): they never reach the cloud or its dashboard, so
+ * they are a separate enum; canopy-node maps each to one sentence in apps/node/src/mesh/friendly.ts.
+ */
+export const MeshErrorCode = z.enum([
+  'MESH_TOKEN_MISSING',
+  'MESH_TOKEN_UNKNOWN',
+  'MESH_TOKEN_EXPIRED',
+  'MESH_TOKEN_REVOKED',
+  'MESH_PERMISSION_DENIED',
+  'MESH_DEVICE_OFFLINE',
+  'MESH_DEVICE_UNKNOWN',
+  'MESH_DEVICE_MISMATCH',
+  'MESH_PAIRING_CODE_INVALID',
+  'MESH_PAIRING_PIN_INVALID',
+  'MESH_PAIRING_CODE_DEAD',
+  'MESH_OWNER_ONLY',
+]);
+export type MeshErrorCode = z.infer<typeof MeshErrorCode>;
+
+/** Every non-2xx answer of the mesh's APIs: a mesh code, or a general one (VALIDATION_ERROR, RATE_LIMITED, …). */
+export const MeshErrorBody = z.object({
+  code: z.union([MeshErrorCode, ErrorCode]),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).default({}),
+});
+export type MeshErrorBody = z.infer<typeof MeshErrorBody>;

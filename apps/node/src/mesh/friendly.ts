@@ -1,10 +1,13 @@
-import type { ErrorBody, ErrorCode } from '@canopy/protocol';
+import type { ErrorCode, MeshErrorBody, MeshErrorCode } from '@canopy/protocol';
+
+/** A code a mesh endpoint may answer with. */
+export type MeshCode = MeshErrorCode | ErrorCode;
 
 /**
  * Spec 001 phase 8: the one place where a mesh error code becomes what a person reads. Logs keep the
  * technical detail; these sentences never carry a token, an address or a permission name.
  */
-const SENTENCES: Partial<Record<ErrorCode, string>> = {
+const SENTENCES: Partial<Record<MeshCode, string>> & Record<MeshErrorCode, string> = {
   MESH_TOKEN_MISSING: 'Device not recognized',
   MESH_TOKEN_UNKNOWN: 'Device not recognized',
   MESH_TOKEN_EXPIRED: 'Device needs re-pairing',
@@ -25,7 +28,7 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
 };
 export const FALLBACK_SENTENCE = 'Something went wrong';
 
-export function friendlyMessage(code: ErrorCode, details: Record<string, unknown> = {}): string {
+export function friendlyMessage(code: MeshCode, details: Record<string, unknown> = {}): string {
   const sentence = SENTENCES[code] ?? FALLBACK_SENTENCE;
   if (code === 'MESH_PAIRING_PIN_INVALID' && typeof details.tries_left === 'number') {
     const n = details.tries_left;
@@ -35,12 +38,12 @@ export function friendlyMessage(code: ErrorCode, details: Record<string, unknown
 }
 
 /** The error value every mesh endpoint returns: `details` holds only what the UI may show. */
-export function meshError(code: ErrorCode, details: Record<string, unknown> = {}): ErrorBody {
+export function meshError(code: MeshCode, details: Record<string, unknown> = {}): MeshErrorBody {
   return { code, message: friendlyMessage(code, details), details };
 }
 
 /** HTTP status for each code the mesh uses. */
-export function statusOf(code: ErrorCode): number {
+export function statusOf(code: MeshCode): number {
   switch (code) {
     case 'MESH_TOKEN_MISSING':
     case 'MESH_TOKEN_UNKNOWN':

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { ErrorBody } from '@canopy/protocol';
+import type { MeshErrorBody } from '@canopy/protocol';
 
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -23,7 +23,7 @@ export function sendJson(
   res.end(body);
 }
 
-export function sendError(res: http.ServerResponse, status: number, body: ErrorBody) {
+export function sendError(res: http.ServerResponse, status: number, body: MeshErrorBody) {
   sendJson(res, status, body);
 }
 

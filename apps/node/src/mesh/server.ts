@@ -1,10 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { ErrorCode } from '@canopy/protocol';
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
-import { meshError, statusOf } from './friendly';
+import { type MeshCode, meshError, statusOf } from './friendly';
 import { meshSchema } from './graphql';
 import { contentLength, isLoopback, readJson, sendError, sendHtml, sendJson } from './http-util';
 import { PERMISSIONS } from './permissions';
@@ -55,7 +54,7 @@ export async function startMeshServer(o: MeshServerOptions): Promise<MeshServer>
   const { service } = o;
   const log = service.log;
 
-  const fail = (res: http.ServerResponse, code: ErrorCode, details: Record<string, unknown> = {}) =>
+  const fail = (res: http.ServerResponse, code: MeshCode, details: Record<string, unknown> = {}) =>
     sendError(res, statusOf(code), meshError(code, details));
 
   const handleError = (res: http.ServerResponse, err: unknown, what: string) => {

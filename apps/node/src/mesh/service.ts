@@ -4,8 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  type ErrorBody,
-  type ErrorCode,
+  type MeshErrorBody,
   MeshHealthResponse,
   type MeshNodeIdentity,
   MeshPairVerifyRequest,
@@ -14,7 +13,7 @@ import {
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
 import { capabilityLabels, deviceStatus } from './devices';
-import { meshError } from './friendly';
+import { type MeshCode, meshError } from './friendly';
 import type { NodeIdentity } from './identity';
 import {
   formatCode,
@@ -36,8 +35,8 @@ import { bearerToken, generateToken, hashToken, judgeToken, sameSecret, TOKEN_TT
 
 /** A refused mesh operation: `body` is what the caller is shown, `detail` what the log keeps. */
 export class MeshFailure extends Error {
-  readonly body: ErrorBody;
-  constructor(code: ErrorCode, details: Record<string, unknown> = {}, detail?: string) {
+  readonly body: MeshErrorBody;
+  constructor(code: MeshCode, details: Record<string, unknown> = {}, detail?: string) {
     super(detail ?? code);
     this.name = 'MeshFailure';
     this.body = meshError(code, details);
@@ -51,7 +50,7 @@ export interface AuthedPeer {
   expiresAt: number;
 }
 
-export type AuthResult = { ok: true; peer: AuthedPeer } | { ok: false; code: ErrorCode; nodeId?: string };
+export type AuthResult = { ok: true; peer: AuthedPeer } | { ok: false; code: MeshCode; nodeId?: string };
 
 export interface MeshServiceOptions {
   store: MeshStore;
@@ -662,7 +661,7 @@ function failureFrom(err: unknown): MeshFailure {
 /** Passes on a peer's refusal (its code, and only the details a person may see). */
 function remoteFailure(body: unknown, detail: string): MeshFailure {
   const b = (body ?? {}) as { code?: string; details?: Record<string, unknown> };
-  const code = (typeof b.code === 'string' ? b.code : 'INTERNAL_ERROR') as ErrorCode;
+  const code = (typeof b.code === 'string' ? b.code : 'INTERNAL_ERROR') as MeshCode;
   const tries = b.details?.tries_left;
   return new MeshFailure(code, typeof tries === 'number' ? { tries_left: tries } : {}, `${detail}: ${code}`);
 }
