@@ -25,7 +25,7 @@ describe('two canopy-nodes in one mesh', () => {
 
   beforeAll(async () => {
     [a, b] = await Promise.all([
-      startMeshNode(dirs.root, 'studio', { maxFileMb: 1 }),
+      startMeshNode(dirs.root, 'studio', { maxFileMb: 2 }),
       startMeshNode(dirs.root, 'laptop'),
     ]);
   });
@@ -107,8 +107,9 @@ describe('two canopy-nodes in one mesh', () => {
     const big = await fetch(`${b.ui}/api/devices/${aId}/send`, {
       method: 'POST',
       headers: { 'x-file-name': 'big.bin' },
-      body: Buffer.alloc(1024 * 1024 + 1),
+      body: Buffer.alloc(2 * 1024 * 1024 + 1),
     });
+    // Refused by the sender already: the studio's /health told the laptop its limit.
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({
       code: 'PAYLOAD_TOO_LARGE',
@@ -117,10 +118,25 @@ describe('two canopy-nodes in one mesh', () => {
     expect(fs.existsSync(path.join(a.home, 'inbox', 'big.bin'))).toBe(false);
   });
 
-  it('keeps devices and tokens across a restart', async () => {
+  it('keeps devices and tokens across a restart, and the receiver enforces its new limit', async () => {
     const before = await devicesOf(a);
+    const configFile = path.join(a.home, 'config.json');
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
+    fs.writeFileSync(configFile, JSON.stringify({ ...config, mesh: { ...config.mesh, maxFileMb: 1 } }));
     await a.restart();
     expect(await devicesOf(a)).toEqual(before);
+
+    // The laptop still believes 2 MB: the studio refuses the headers (Expect: 100-continue), no byte is sent.
+    const aId = await idOf(a);
+    const tooBig = await fetch(`${b.ui}/api/devices/${aId}/send`, {
+      method: 'POST',
+      headers: { 'x-file-name': 'medium.bin' },
+      body: Buffer.alloc(1536 * 1024),
+    });
+    expect(tooBig.status).toBe(413);
+    expect(await tooBig.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(fs.readdirSync(path.join(a.home, 'inbox'))).toEqual(['brake test.bin']);
+
     const found = (await b.gql('mutation { discoverNodes { reachable } }')).data as {
       discoverNodes: { reachable: number };
     };

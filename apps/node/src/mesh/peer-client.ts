@@ -47,6 +47,7 @@ export async function peerRequest(
   const timeoutMs = request.timeoutMs ?? 5000;
   const ca = await pinnedCertificate(peer, timeoutMs);
   const headers: Record<string, string> = { ...request.headers };
+  if (request.body) headers.expect = '100-continue';
   if (request.token) headers.authorization = `Bearer ${request.token}`;
   let payload: Buffer | undefined;
   if (request.json !== undefined) {
@@ -76,8 +77,6 @@ export async function peerRequest(
       },
       (res) => {
         responded = true;
-        // A refusal can come before the upload ends (too large, token revoked): stop sending.
-        if (request.body && res.statusCode !== 200) request.body.unpipe(req);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -103,16 +102,26 @@ export async function peerRequest(
       reject(err instanceof PeerUnreachable ? err : new PeerUnreachable('MESH_DEVICE_OFFLINE', err.message));
     });
     if (request.body) {
+      const body = request.body;
       clearTimeout(timer);
-      request.body.on('data', () => {
-        clearTimeout(timer);
-        timer = setTimeout(
-          () => req.destroy(new PeerUnreachable('MESH_DEVICE_OFFLINE', 'upload stalled')),
-          timeoutMs,
-        );
+      // Expect: 100-continue: the body goes only once the peer accepted the headers (token, size), so a
+      // refusal arrives as an answer instead of a broken upload.
+      req.on('continue', () => {
+        body.on('data', () => {
+          clearTimeout(timer);
+          timer = setTimeout(
+            () => req.destroy(new PeerUnreachable('MESH_DEVICE_OFFLINE', 'upload stalled')),
+            timeoutMs,
+          );
+        });
+        body.on('error', (err) => req.destroy(err));
+        body.pipe(req);
       });
-      request.body.on('error', (err) => req.destroy(err));
-      request.body.pipe(req);
+      timer = setTimeout(
+        () => req.destroy(new PeerUnreachable('MESH_DEVICE_OFFLINE', 'no answer')),
+        timeoutMs,
+      );
+      req.flushHeaders();
     } else {
       req.end(payload);
     }

@@ -246,6 +246,23 @@ export async function startMeshServer(o: MeshServerOptions): Promise<MeshServer>
     { key: o.tls.key, cert: o.tls.cert },
     (req, res) => void dispatch(lanRoutes, req, res),
   );
+  // Expect: 100-continue (peers sending a file): refuse a bad token or too large a file before the body.
+  lan.on('checkContinue', (req, res) => {
+    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/api/files') {
+      const auth = service.authenticate(req.headers.authorization, PERMISSIONS.sendFile);
+      const refusal = auth.ok ? service.fileRefusal(contentLength(req)) : new MeshFailure(auth.code);
+      if (refusal) {
+        log.info(
+          { code: refusal.body.code, peer: auth.ok ? auth.peer.nodeId : auth.nodeId },
+          'file refused before upload',
+        );
+        res.shouldKeepAlive = false;
+        return sendError(res, statusOf(refusal.body.code), refusal.body);
+      }
+    }
+    res.writeContinue();
+    void dispatch(lanRoutes, req, res);
+  });
   let uiPort = 0;
   const owner = http.createServer((req, res) => {
     // Loopback only, addressed by a loopback name (no DNS rebinding), and no cross-site requests.

@@ -158,8 +158,17 @@ export class MeshService {
       ok: true,
       node_id: this.o.identity.id,
       capabilities: this.o.capabilities,
-      metadata: this.o.metadata,
+      // Senders check a file's size against this before they send it.
+      metadata: { ...this.o.metadata, max_file_bytes: this.o.maxFileBytes },
     };
+  }
+
+  /** Why a file of `size` bytes would be refused before a byte of it is read, or null. */
+  fileRefusal(size: number | null): MeshFailure | null {
+    if (size === null) return new MeshFailure('VALIDATION_ERROR', {}, 'file: no content-length');
+    if (size > this.o.maxFileBytes)
+      return new MeshFailure('PAYLOAD_TOO_LARGE', { max_bytes: this.o.maxFileBytes });
+    return null;
   }
 
   // --- peer authentication (spec 001 phase 4) ---
@@ -528,9 +537,8 @@ export class MeshService {
 
   /** Streams a file into this node's inbox for a peer allowed to send files. */
   async receiveFile(peerId: string, rawName: string | undefined, size: number | null, body: Readable) {
-    if (size === null) throw new MeshFailure('VALIDATION_ERROR', {}, 'file: no content-length');
-    if (size > this.o.maxFileBytes)
-      throw new MeshFailure('PAYLOAD_TOO_LARGE', { max_bytes: this.o.maxFileBytes });
+    const refusal = this.fileRefusal(size);
+    if (refusal || size === null) throw refusal;
     const name = safeFileName(rawName);
     const part = path.join(this.o.inbox, `.${name}.${process.pid}.${this.now()}.part`);
     let received = 0;
@@ -568,8 +576,12 @@ export class MeshService {
     if (node.kind !== 'node')
       throw new MeshFailure('MESH_PERMISSION_DENIED', {}, 'send: a browser device has no inbox');
     if (size === null) throw new MeshFailure('VALIDATION_ERROR', {}, 'send: no content-length');
-    if (size > this.o.maxFileBytes)
-      throw new MeshFailure('PAYLOAD_TOO_LARGE', { max_bytes: this.o.maxFileBytes });
+    // Our own limit, and the device's as its last health check said (it checks again before reading).
+    const limit = Math.min(
+      this.o.maxFileBytes,
+      Number(node.metadata.max_file_bytes) || Number.POSITIVE_INFINITY,
+    );
+    if (size > limit) throw new MeshFailure('PAYLOAD_TOO_LARGE', { max_bytes: limit });
     const token = this.o.store.peerToken(deviceId);
     if (!token) throw new MeshFailure('MESH_TOKEN_EXPIRED', {}, 'send: no token for this device');
     if (!hasPermission(token.permissions, PERMISSIONS.sendFile))
