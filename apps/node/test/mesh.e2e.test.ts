@@ -123,8 +123,11 @@ describe('two canopy-nodes in one mesh', () => {
     const configFile = path.join(a.home, 'config.json');
     const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
     fs.writeFileSync(configFile, JSON.stringify({ ...config, mesh: { ...config.mesh, maxFileMb: 1 } }));
+    const renamed = await a.api('POST', '/api/node/identity', { name: 'Studio' });
+    expect(renamed.body).toMatchObject({ name: 'Studio' });
     await a.restart();
     expect(await devicesOf(a)).toEqual(before);
+    expect((await a.api('GET', '/api/node/identity')).body).toMatchObject({ name: 'Studio' });
 
     // The laptop still believes 2 MB: the studio refuses the headers (Expect: 100-continue), no byte is sent.
     const aId = await idOf(a);

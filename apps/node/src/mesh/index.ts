@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { startBackground } from './background';
-import { loadOrCreateIdentity } from './identity';
+import { loadOrCreateIdentity, saveIdentity } from './identity';
 import { TokenSealer } from './secrets';
 import { type MeshServer, startMeshServer } from './server';
 import { MeshService } from './service';
@@ -47,6 +47,7 @@ export async function startMesh(options: {
     inbox: settings.inbox ?? path.join(home, 'inbox'),
     maxFileBytes: settings.maxFileMb * 1024 * 1024,
     log,
+    saveIdentity: (changed) => saveIdentity(home, changed),
   });
   let server: MeshServer;
   try {

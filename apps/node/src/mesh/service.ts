@@ -63,6 +63,8 @@ export interface MeshServiceOptions {
   maxFileBytes: number;
   log: Logger;
   now?: () => number;
+  /** Keeps a renamed identity (node_identity.json). */
+  saveIdentity?: (identity: NodeIdentity) => void;
 }
 
 export interface PairingOffer {
@@ -149,6 +151,7 @@ export class MeshService {
 
   rename(name: string): NodeIdentity {
     this.o.identity.name = name;
+    this.o.saveIdentity?.(this.o.identity);
     this.o.store.db.prepare('UPDATE mesh_nodes SET name = ? WHERE id = ?').run(name, this.o.identity.id);
     return this.o.identity;
   }
