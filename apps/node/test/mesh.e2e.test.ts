@@ -225,6 +225,58 @@ describe('two canopy-nodes in one mesh', () => {
     expect(await get('/health')).toBe(401);
   });
 
+  it('pairs a browser device that typed the short code, and lets it call with its token', async () => {
+    const offer = (await a.api('POST', '/api/pairing')).body as { code: string; pin: string };
+    expect(offer.code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+    // Typed by a person: lower case, a space instead of the dash, the PIN with a space.
+    const typed = `${offer.code.slice(0, 4).toLowerCase()} ${offer.code.slice(5)}`;
+    const pinTyped = `${offer.pin.slice(0, 3)} ${offer.pin.slice(3)}`;
+    const lan = (method: string, p: string, body?: unknown, token?: string) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port: a.port,
+            path: p,
+            method,
+            rejectUnauthorized: false,
+            headers: {
+              'content-type': 'application/json',
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+            },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (d) => {
+              text += d;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body === undefined ? undefined : JSON.stringify(body));
+      });
+    const paired = await lan('POST', '/api/pair/verify', {
+      code: typed,
+      pin: pinTyped,
+      node_identity: { node_id: 'typed-phone', name: 'Tablet', kind: 'browser' },
+    });
+    expect(paired.status).toBe(200);
+    const token = (paired.body.peer_node as { access_token: string }).access_token;
+    expect(token).toMatch(/^cmt_[A-Za-z0-9_-]{43}$/);
+    const health = await lan('GET', '/health', undefined, token);
+    expect(health).toMatchObject({ status: 200, body: { ok: true, node_id: await idOf(a) } });
+    expect(health.body.metadata).toMatchObject({ max_file_bytes: 1024 * 1024 });
+    expect(await devicesOf(a)).toEqual([expect.objectContaining({ id: 'typed-phone', status: 'AVAILABLE' })]);
+    expect((await a.gql('mutation { removeDevice(id: "typed-phone") }')).data).toEqual({
+      removeDevice: true,
+    });
+    expect(await lan('GET', '/health', undefined, token)).toMatchObject({
+      status: 401,
+      body: { code: 'MESH_TOKEN_REVOKED', message: 'Device access removed' },
+    });
+  });
+
   it('writes no token, PIN or pairing code into its logs', async () => {
     const logs = [a, b].map((n) => n.process.output()).join('\n');
     expect(logs).toContain('paired');
