@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CLEANUP_EVERY_MS, DISCOVERY_EVERY_MS, startBackground } from './background';
+import { CLEANUP_EVERY_MS, DISCOVERY_EVERY_MS, FLUSH_EVERY_MS, startBackground } from './background';
 import type { MeshService } from './service';
 
 describe('background maintenance', () => {
@@ -14,6 +14,7 @@ describe('background maintenance', () => {
     const service = {
       discover: vi.fn(discover),
       cleanup: vi.fn(() => []),
+      flushTouches: vi.fn(),
       log: { warn: vi.fn() },
     };
     return service;
@@ -28,9 +29,12 @@ describe('background maintenance', () => {
     expect(s.discover).toHaveBeenCalledTimes(4);
     await vi.advanceTimersByTimeAsync(CLEANUP_EVERY_MS);
     expect(s.cleanup).toHaveBeenCalledTimes(2);
+    expect(s.flushTouches.mock.calls.length).toBeGreaterThanOrEqual(CLEANUP_EVERY_MS / FLUSH_EVERY_MS);
     stop();
+    const flushes = s.flushTouches.mock.calls.length;
     await vi.advanceTimersByTimeAsync(CLEANUP_EVERY_MS);
     expect(s.cleanup).toHaveBeenCalledTimes(2);
+    expect(s.flushTouches).toHaveBeenCalledTimes(flushes);
   });
 
   it('does not start a round while the last one still runs, and survives a failing one', async () => {

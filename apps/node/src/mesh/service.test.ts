@@ -95,6 +95,9 @@ describe('the mesh service', () => {
     r.advance(TOKEN_TTL_MS - RENEW_BELOW_MS - DAY);
     const early = r.service.authenticate(`Bearer ${token}`, 'node:read');
     expect(early).toMatchObject({ ok: true });
+    // "Used at" is buffered: the hot path stays a read until the next flush.
+    expect(r.store.listIssued()[0]?.lastUsedAt).toBeNull();
+    r.service.flushTouches();
     expect(r.store.listIssued()[0]?.lastUsedAt).toBe(r.now());
     expect(r.store.listIssued()[0]?.expiresAt).toBe(
       r.now() - (TOKEN_TTL_MS - RENEW_BELOW_MS - DAY) + TOKEN_TTL_MS,

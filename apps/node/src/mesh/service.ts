@@ -105,6 +105,8 @@ const pinHash = (code: string, pin: string) => sha(`pin:${code}:${pin}`);
  */
 export class MeshService {
   private readonly limiter = new SourceLimiter();
+  /** last_used_at / last_seen_at waiting to be written, by issued token id. */
+  private readonly touches = new Map<number, { nodeId: string; at: number }>();
   private readonly now: () => number;
   /** Where peers reach this node; set once the LAN listener is up. */
   advertise = { hostname: '127.0.0.1', port: 0 };
@@ -189,11 +191,28 @@ export class MeshService {
       return { ok: false, code: 'MESH_PERMISSION_DENIED', nodeId: row.nodeId };
     }
     const expiresAt = verdict.renewTo ?? row.expiresAt;
-    if (verdict.renewTo !== null || row.lastUsedAt === null || now - row.lastUsedAt >= TOUCH_EVERY_MS) {
+    if (verdict.renewTo !== null) {
+      // A renewal is written at once; a mere "used at" waits for the next flush (the hot path stays a read).
       this.o.store.markUsed(row.id, now, expiresAt);
       this.o.store.seen(row.nodeId, now);
+      this.touches.delete(row.id);
+    } else if (row.lastUsedAt === null || now - row.lastUsedAt >= TOUCH_EVERY_MS) {
+      this.touches.set(row.id, { nodeId: row.nodeId, at: now });
     }
     return { ok: true, peer: { nodeId: row.nodeId, permissions: row.permissions, expiresAt } };
+  }
+
+  /** Writes the pending last_used_at / last_seen_at in one transaction (the background loop every few s). */
+  flushTouches(): void {
+    if (this.touches.size === 0) return;
+    const pending = [...this.touches.entries()];
+    this.touches.clear();
+    this.o.store.db.transaction(() => {
+      for (const [id, t] of pending) {
+        this.o.store.touchIssued(id, t.at);
+        this.o.store.seen(t.nodeId, t.at);
+      }
+    })();
   }
 
   // --- pairing (spec 001 phase 5) ---
@@ -376,10 +395,12 @@ export class MeshService {
   // --- devices (spec 001 phases 6, 7, 11) ---
 
   devices(options: { includeArchived?: boolean } = {}): DeviceView[] {
+    this.flushTouches();
     return this.o.store.listPeers(options).map((n) => this.view(n));
   }
 
   device(id: string): DeviceView | null {
+    this.flushTouches();
     const n = this.o.store.getNode(id);
     return n && id !== this.o.identity.id ? this.view(n) : null;
   }
@@ -429,6 +450,7 @@ export class MeshService {
   }
 
   issuedTokens() {
+    this.flushTouches();
     return this.o.store.listIssued().map((t) => ({
       nodeId: t.nodeId,
       permissions: t.permissions,

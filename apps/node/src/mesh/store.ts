@@ -184,7 +184,9 @@ export class MeshStore {
   }
 
   seen(id: string, now: number): void {
-    this.db.prepare('UPDATE mesh_nodes SET last_seen_at = ? WHERE id = ?').run(now, id);
+    this.db
+      .prepare('UPDATE mesh_nodes SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?')
+      .run(now, id);
   }
 
   deleteNode(id: string): void {
@@ -225,6 +227,12 @@ export class MeshStore {
 
   markUsed(id: number, now: number, expiresAt: number): void {
     this.touchToken.run(now, expiresAt, id);
+  }
+
+  touchIssued(id: number, now: number): void {
+    this.db
+      .prepare('UPDATE issued_tokens SET last_used_at = MAX(COALESCE(last_used_at, 0), ?) WHERE id = ?')
+      .run(now, id);
   }
 
   /** Revokes every live token issued to a device; returns how many. */
