@@ -277,6 +277,20 @@ describe('two canopy-nodes in one mesh', () => {
     });
   });
 
+  it('answers GraphQL refusals with the friendly sentence and the code', async () => {
+    const res = await a.gql('mutation { repairDevice(id: "nobody") { pin } }');
+    expect(res.errors).toEqual([
+      expect.objectContaining({
+        message: 'Device not recognized',
+        extensions: { code: 'MESH_DEVICE_UNKNOWN' },
+      }),
+    ]);
+    const repair = (await a.gql('mutation { addDevice { pin code } }')).data as {
+      addDevice: { pin: string };
+    };
+    expect(repair.addDevice.pin).toMatch(/^\d{6}$/);
+  });
+
   it('writes no token, PIN or pairing code into its logs', async () => {
     const logs = [a, b].map((n) => n.process.output()).join('\n');
     expect(logs).toContain('paired');

@@ -1,5 +1,5 @@
 import { createSchema } from 'graphql-yoga';
-import type { MeshService } from './service';
+import { MeshFailure, type MeshService } from './service';
 
 /** Spec 001 phases 6 and 11, served on the owner's listener only. Device language; no token values. */
 const typeDefs = /* GraphQL */ `
@@ -62,7 +62,11 @@ export function meshSchema(service: MeshService) {
         revokeToken: (_: unknown, a: { nodeId: string }) => service.revokeToken(a.nodeId),
         removeDevice: (_: unknown, a: { id: string }) => service.removeDevice(a.id),
         removeNode: (_: unknown, a: { id: string }) => service.removeDevice(a.id),
-        repairDevice: (_: unknown, a: { id: string }) => offer(a.id),
+        repairDevice: (_: unknown, a: { id: string }) => {
+          if (!service.device(a.id))
+            throw new MeshFailure('MESH_DEVICE_UNKNOWN', {}, 'repair: no such device');
+          return offer(a.id);
+        },
         addDevice: () => offer(null),
         discoverNodes: async () => ({ ...(await service.discover()), devices: service.devices() }),
       },
