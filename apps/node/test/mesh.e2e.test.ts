@@ -78,6 +78,12 @@ describe('two canopy-nodes in one mesh', () => {
         devices: [{ id: peer, status: 'AVAILABLE' }],
       });
     }
+    const capable = (
+      await b.gql(
+        '{ capableNodes(capability: "always_on") { id } media: capableNodes(capability: "media.storage") { id } reachableNodes { id } }',
+      )
+    ).data;
+    expect(capable).toEqual({ capableNodes: [{ id: aId }], media: [], reachableNodes: [{ id: aId }] });
     // The token a holds for b, and the one b holds for a: 30 days, never shown.
     const tokens = (
       await a.gql('{ issuedTokens { nodeId revoked expiresAt } peerTokens { nodeId expiresAt } }')
