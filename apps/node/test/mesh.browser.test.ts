@@ -136,6 +136,29 @@ describe.runIf(chromiumHere)('pairing a phone with My Devices in Chromium', () =
     expect(text).not.toMatch(/token|bearer|permission|127\.0\.0\.1|401/i);
     await shot(phone, '08-phone-access-removed');
   });
+
+  it('re-pairs the phone by scanning a new code, and sending works again', async () => {
+    await owner.getByRole('button', { name: 'Add a device' }).click();
+    await owner.getByText(/This code works for [12]:\d\d more/).waitFor();
+    const link = (await owner.locator('#link').textContent()) ?? '';
+    const pin = (await owner.locator('#pin').textContent()) ?? '';
+    await phone.getByRole('button', { name: 'Re-pair' }).click();
+    await phone.goto(link);
+    await phone.getByLabel('PIN').fill(pin);
+    await phone.getByRole('button', { name: 'Pair', exact: true }).click();
+    await phone.getByText('Paired with Studio PC.').waitFor();
+    await phone.getByRole('article', { name: 'Studio PC' }).getByText('● Available').waitFor();
+    await phone
+      .getByLabel('Send to Studio PC')
+      .setInputFiles({ name: 'again.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await phone.getByText('Sent again.jpg to Studio PC.').waitFor();
+    expect(fs.readFileSync(path.join(node.home, 'inbox', 'again.jpg')).equals(photo)).toBe(true);
+    await owner.getByRole('dialog', { name: 'Add a device' }).getByRole('button', { name: 'Close' }).click();
+    await owner.getByRole('article', { name: 'Pixel' }).getByText('● Available').waitFor();
+    // The same phone, paired again: one card, one live token.
+    expect(await owner.getByRole('article', { name: 'Pixel' }).count()).toBe(1);
+    await shot(phone, '09-phone-repaired');
+  });
 });
 
 describe.runIf(chromiumHere)('pairing two canopy-nodes from their My Devices pages', () => {

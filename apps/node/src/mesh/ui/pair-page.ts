@@ -50,10 +50,17 @@ const putSelf = (v) => tx('self', 'readwrite', (s) => s.put(v, 'identity'));
 const allPeers = () => tx('peers', 'readonly', (s) => s.getAll());
 const putPeer = (v) => tx('peers', 'readwrite', (s) => s.put(v));
 
-const fragment = new URLSearchParams(location.hash.slice(1));
-if (fragment.get('c')) $('code').value = fragment.get('c');
-// The code never stays in the address bar or the history.
-if (location.hash) history.replaceState(null, '', location.pathname);
+// A code from the link (the QR code): also when the link is opened in a tab already showing this page.
+let fromLink = false;
+const PAIR_TITLE = $('title').textContent;
+function readLink() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get('c')) { $('code').value = fragment.get('c'); fromLink = true; }
+  // The code never stays in the address bar or the history.
+  if (location.hash) history.replaceState(null, '', location.pathname);
+}
+readLink();
+window.addEventListener('hashchange', () => { readLink(); if (fromLink) start(); });
 
 let peer = null;
 let status = 'OFFLINE';
@@ -62,7 +69,7 @@ let busy = false;
 async function start() {
   const peers = await allPeers();
   peer = peers[0] || null;
-  if (!peer || fragment.get('c')) { $('pair-form').hidden = false; $('devices').hidden = true; if (!$('code').value) $('code').focus(); else $('pin').focus(); return; }
+  if (!peer || fromLink) { show('title', PAIR_TITLE); $('pair-form').hidden = false; $('devices').hidden = true; if (!$('code').value) $('code').focus(); else $('pin').focus(); return; }
   $('pair-form').hidden = true; $('devices').hidden = false;
   show('title', 'My Devices');
   await ping();
@@ -83,7 +90,7 @@ $('pair-form').onsubmit = async (e) => {
     const p = body.peer_node;
     await putPeer({ node_id: p.node_id, name: p.name, token: p.access_token, expires_at: p.expires_at });
     $('pin').value = '';
-    fragment.delete('c');
+    fromLink = false;
     show('note', 'Paired with ' + p.name + '.');
     await start();
   } catch (err) { show('error', err.message); $('pin').value = ''; }
