@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
 // (PostgreSQL + Redis and the embedded defaults), browser tests drive Debian's Chromium.
 // Dongle discovery is off in every process a test starts unless the test turns it on for loopback or a
 // network namespace it made: a broadcast on this machine's real interface would leave the machine.
-const env = { CANOPY_DISCOVERY: 'off' };
+// The device mesh is off too (it would listen on 0.0.0.0:9848); the mesh tests turn it on, on 127.0.0.1.
+const env = { CANOPY_DISCOVERY: 'off', CANOPY_MESH: 'off' };
 export default defineConfig({
   test: {
     projects: [

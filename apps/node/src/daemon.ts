@@ -7,6 +7,7 @@ import { type CredentialOptions, loadToken } from './credential';
 import { handleCrashes, startHealthServer } from './health';
 import { Link } from './link/link';
 import { createLogger, type LogMode } from './log';
+import { type RunningMesh, startMesh } from './mesh';
 import { DataLink } from './relay/data-link';
 import { dataWsUrl } from './relay/url';
 import { acquirePidFile, fingerprint, machineId, VERSION } from './system';
@@ -35,6 +36,8 @@ export interface DaemonOptions {
   exit?: (code: number) => void;
   /** The environment's discovery overrides (CANOPY_DISCOVERY*, BRIDGE_AGENT_DEBUG_DISCOVERY). */
   discovery?: DiscoveryEnv;
+  /** CANOPY_MESH: overrides config.mesh.enabled. */
+  mesh?: boolean;
 }
 
 /** How long a clean shutdown, or a crash, waits for the link to say goodbye to the cloud. */
@@ -150,6 +153,22 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       : null;
   if (health) log.info({ port: health.port }, `health endpoint on http://127.0.0.1:${health.port}/health`);
 
+  // The device mesh (spec 001). A taken port or a broken store is logged and the rest of the node runs on.
+  let mesh: RunningMesh | null = null;
+  if (options.mesh ?? config.mesh.enabled) {
+    mesh = await startMesh({
+      home,
+      settings: config.mesh,
+      cloudNodeId: config.nodeId,
+      nodeName: config.nodeName,
+      version: VERSION,
+      log: log.child({ component: 'mesh' }),
+    }).catch((err) => {
+      log.error({ err }, `${(err as Error).message}; the node runs on without it`);
+      return null;
+    });
+  }
+
   let finishing = false;
   /**
    * A clean stop lets running tasks end and report first, then says goodbye to the cloud. A crash only says
@@ -172,6 +191,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       code === 0 ? SHUTDOWN_LINK_MS : CRASH_LINK_MS,
     ).catch((err) => log.warn({ err }, 'the link did not stop cleanly'));
     await health?.close().catch(() => undefined);
+    await mesh?.stop().catch((err) => log.warn({ err }, 'the device mesh did not stop cleanly'));
     log.info({ code }, code === 0 ? 'canopy-node stopped' : 'canopy-node exiting after a crash');
     logger.flush();
     logger.close();

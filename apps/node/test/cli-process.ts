@@ -32,7 +32,15 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   } = process.env;
   // The file store: a developer's real keychain stays out of the tests. Discovery is off unless a test turns
   // it on for loopback or its own network namespace (a broadcast on the real interface leaves the machine).
-  return { ...rest, CANOPY_NODE_CREDENTIAL_STORE: 'file', NO_COLOR: '1', CANOPY_DISCOVERY: 'off', ...env };
+  // The device mesh is off unless a test turns it on (with its own ports on 127.0.0.1).
+  return {
+    ...rest,
+    CANOPY_NODE_CREDENTIAL_STORE: 'file',
+    NO_COLOR: '1',
+    CANOPY_DISCOVERY: 'off',
+    CANOPY_MESH: 'off',
+    ...env,
+  };
 }
 
 export function run(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {

@@ -5,4 +5,5 @@ export * from './dongles';
 export * from './errors';
 export * from './groups';
 export * from './health';
+export * from './mesh';
 export * from './streams';

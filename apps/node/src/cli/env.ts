@@ -13,6 +13,8 @@ export interface NodeEnv {
   color: boolean;
   /** Overrides of config.json `discovery`, and the debug switch. */
   discovery: DiscoveryEnv;
+  /** CANOPY_MESH (on/off): overrides config.json `mesh.enabled`; the tests turn the mesh off with it. */
+  mesh?: boolean;
 }
 
 /**
@@ -77,5 +79,14 @@ export function parseEnv(env: Record<string, string | undefined>, stdoutIsTty = 
     credentialStore: store,
     color: stdoutIsTty && env.NO_COLOR === undefined,
     discovery: parseDiscoveryEnv(env),
+    mesh: parseSwitch('CANOPY_MESH', env.CANOPY_MESH),
   };
+}
+
+function parseSwitch(name: string, value: string | undefined): boolean | undefined {
+  const v = value?.trim().toLowerCase();
+  if (!v) return undefined;
+  if (ON.includes(v)) return true;
+  if (OFF.includes(v)) return false;
+  throw new CliError(`${name} must be on or off (got "${value}").`, EXIT.USAGE);
 }

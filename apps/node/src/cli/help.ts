@@ -6,6 +6,7 @@ Usage:
   canopy-node setup <KEY> [--cloud URL] [--name NAME]  register this machine with an enrollment key
   canopy-node connect [KEY]      set up if needed, then run in this terminal with logs on the console
   canopy-node daemon             run without a console (file logs only); what services start
+  canopy-node mesh               run only the device mesh (pairing, My Devices), without the cloud
   canopy-node status             connection state, cloud, node id, last error
   canopy-node logs [-f] [-n N]   the newest log lines; -f follows them
   canopy-node pending            tasks waiting for your approval
@@ -20,6 +21,7 @@ Environment:
   CANOPY_NODE_HOME              config, credential and logs (default ~/.canopy-node)
   CANOPY_NODE_CREDENTIAL_STORE  where the agent token is kept: auto (default: the OS keychain when
                                 one answers, else an encrypted file), keychain, or file
+  CANOPY_MESH                   on/off: the device mesh (default: config.json mesh.enabled, on)
 
 Exit codes: 0 ok, 1 failure, 2 usage or configuration error (or not set up).
 `;
@@ -48,6 +50,12 @@ KEY is used to set it up first (see canopy-node setup --help); if it is, KEY is 
 
 Runs the node without console output: logs go to files in <home>/logs only. This is what a service
 manager starts. Needs a machine set up with canopy-node setup.
+`,
+  mesh: `Usage: canopy-node mesh
+
+Runs only the device mesh in this terminal, until Ctrl-C: the peer API on the LAN (HTTPS, mesh.port,
+default 9848) and My Devices for you at http://127.0.0.1:<mesh.uiPort> (default 9849). Needs no cloud
+and no setup; connect and daemon run the mesh too. See docs/mesh.md.
 `,
   status: `Usage: canopy-node status
 

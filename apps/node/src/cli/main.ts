@@ -9,6 +9,7 @@ import { parseEnv } from './env';
 import { CliError, EXIT } from './errors';
 import { COMMAND_HELP, MAIN_HELP, SERVICE_COMMANDS } from './help';
 import { logs } from './logs';
+import { runMeshOnly } from './mesh';
 import { type ServiceCommand, serviceCommand } from './service';
 import { isSetUp, setup } from './setup';
 import { status } from './status';
@@ -109,6 +110,7 @@ async function run(ctx: CliContext, command: string, args: string[]): Promise<nu
         color: ctx.env.color,
         notices: opened.notices,
         discovery: ctx.env.discovery,
+        mesh: ctx.env.mesh,
       });
     }
     case 'daemon': {
@@ -121,8 +123,12 @@ async function run(ctx: CliContext, command: string, args: string[]): Promise<nu
         credential: credentialOptions(ctx),
         notices,
         discovery: ctx.env.discovery,
+        mesh: ctx.env.mesh,
       });
     }
+    case 'mesh':
+      parse(command, args, {}, 0);
+      return await runMeshOnly(ctx);
     case 'status':
       parse(command, args, {}, 0);
       return await status(ctx);

@@ -49,6 +49,16 @@ describe('config', () => {
         workspaceRoot: null,
       },
       discovery: { enabled: true, interfaces: null, port: 50000 },
+      mesh: {
+        enabled: true,
+        host: '0.0.0.0',
+        port: 9848,
+        uiPort: 9849,
+        advertiseHost: null,
+        capabilities: ['files.receive', 'always_on'],
+        maxFileMb: 100,
+        inbox: null,
+      },
       credentialStore: null,
     });
   });

@@ -10,6 +10,8 @@ export {
   CredentialStoreKind,
   DEFAULT_CLOUD_URL,
   DEFAULT_HEALTH_PORT,
+  DEFAULT_MESH_PORT,
+  DEFAULT_MESH_UI_PORT,
   defaultConfig,
   LogLevel,
   resolveWsUrl,

@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const CONFIG_VERSION = 2;
 export const DEFAULT_CLOUD_URL = 'http://localhost:8080';
 export const DEFAULT_HEALTH_PORT = 9847;
+export const DEFAULT_MESH_PORT = 9848;
+export const DEFAULT_MESH_UI_PORT = 9849;
 
 const url = (protocols: string[]) =>
   z.string().refine((value) => URL.canParse(value) && protocols.includes(new URL(value).protocol), {
@@ -59,6 +61,25 @@ export const ConfigSchema = z.object({
       interfaces: z.array(z.string().min(1).max(64)).min(1).nullable().default(null),
       /** Where dongles listen for DISCOVER. */
       port: z.number().int().min(1).max(65535).default(50000),
+    })
+    .prefault({}),
+  /** The device mesh (spec 001, docs/mesh.md); CANOPY_MESH=off turns it off. */
+  mesh: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Where the HTTPS peer API and the phones' pairing page listen (the LAN). */
+      host: z.string().min(1).max(255).default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(DEFAULT_MESH_PORT),
+      /** The owner's page (My Devices), HTTP on 127.0.0.1 only. */
+      uiPort: z.number().int().min(0).max(65535).default(DEFAULT_MESH_UI_PORT),
+      /** The address put into pairing links; null: this machine's first LAN IPv4 address. */
+      advertiseHost: z.string().min(1).max(255).nullable().default(null),
+      /** What this node offers its devices (shown as "Can receive files", "Always on", …). */
+      capabilities: z.array(z.string().min(1).max(64)).max(32).default(['files.receive', 'always_on']),
+      /** The largest file a device may send into the inbox. */
+      maxFileMb: z.number().int().min(1).max(102_400).default(100),
+      /** null: <home>/inbox. */
+      inbox: z.string().min(1).nullable().default(null),
     })
     .prefault({}),
   /** Which store holds the agent token; null until `setup`. */
