@@ -25,6 +25,9 @@ export const KIND_DELIVER = 2;
 export const KIND_ACK = 3;
 /** Frames per batch, at most: ~1,000 frames is ~20 KB, well under a WS message limit. */
 export const MAX_BATCH = 1024;
+/** Where a DELIVER carries its epoch (u32) and first seq (u64): the cloud numbers entries in place. */
+export const DELIVER_EPOCH_AT = 20;
+export const DELIVER_SEQ_AT = 24;
 const FRAMES_HEADER = 22;
 const DELIVER_HEADER = 34;
 const ACK_LEN = 32;

@@ -46,6 +46,10 @@ export interface StreamEngine {
 
   /** Adds n to an integer value (absent = 0); returns the new value. */
   incrBy(key: string, n: number): Promise<number>;
+  /**
+   * Numbers an entry and appends it, in one step (one round trip to Redis, atomic there): see NumberedAppend.
+   */
+  appendNumbered(stream: string, append: NumberedAppend): Promise<NumberedEntry>;
   getValue(key: string): Promise<string | null>;
   /** Sets a value; with `ttlMs` it is gone that long after (each set starts the time again). */
   setValue(key: string, value: string, ttlMs?: number): Promise<void>;
@@ -54,3 +58,28 @@ export interface StreamEngine {
 }
 
 export type Unsubscribe = () => Promise<void>;
+
+/**
+ * An entry numbered as it is appended: `count` is added to the counter at `counterKey`; the numbering's epoch is
+ * the value at `epochKey`, or `epochIfNew` (then stored) when the counter has just started (its new value is
+ * `count`) or no epoch is stored. The entry appended is `data` with the epoch written over it as a u32 at
+ * `epochOffset` and the first number (new value − count + 1) as a u64 at `seqOffset`, both big-endian.
+ */
+export type NumberedAppend = {
+  counterKey: string;
+  epochKey: string;
+  count: number;
+  epochIfNew: number;
+  data: Buffer;
+  epochOffset: number;
+  seqOffset: number;
+};
+export type NumberedEntry = { id: string; last: number; epoch: number; epochStarted: boolean };
+
+/** The entry NumberedAppend describes (both engines make it the same way). */
+export function numberedData(a: NumberedAppend, epoch: number, first: number): Buffer {
+  const out = Buffer.from(a.data);
+  out.writeUInt32BE(epoch >>> 0, a.epochOffset);
+  out.writeBigUInt64BE(BigInt(first), a.seqOffset);
+  return out;
+}

@@ -1,4 +1,13 @@
-import type { StreamEngine, StreamEntry, StreamReader, Unsubscribe, WindowCount } from './engine';
+import {
+  type NumberedAppend,
+  type NumberedEntry,
+  numberedData,
+  type StreamEngine,
+  type StreamEntry,
+  type StreamReader,
+  type Unsubscribe,
+  type WindowCount,
+} from './engine';
 import { MemoryStreams } from './memory-streams';
 
 type Counter = { count: number; expiresAt: number };
@@ -107,6 +116,20 @@ export class MemoryEngine implements StreamEngine {
     const next = Number(current) + n;
     this.values.set(key, String(next));
     return next;
+  }
+
+  async appendNumbered(stream: string, a: NumberedAppend): Promise<NumberedEntry> {
+    // No await between the steps: nothing else runs in between, as in the Redis script.
+    this.assertOpen();
+    this.expire(a.counterKey);
+    const last = Number(this.values.get(a.counterKey) ?? '0') + a.count;
+    this.values.set(a.counterKey, String(last));
+    const stored = this.values.get(a.epochKey);
+    const epochStarted = last === a.count || stored === undefined;
+    const epoch = epochStarted ? a.epochIfNew : Number(stored);
+    if (epochStarted) this.values.set(a.epochKey, String(epoch));
+    const [id] = this.streams.append(stream, [numberedData(a, epoch, last - a.count + 1)]);
+    return { id: id as string, last, epoch, epochStarted };
   }
 
   async getValue(key: string): Promise<string | null> {

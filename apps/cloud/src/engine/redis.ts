@@ -1,9 +1,55 @@
 import { Redis } from 'ioredis';
-import type { StreamEngine, StreamEntry, StreamReader, Unsubscribe, WindowCount } from './engine';
+import type {
+  NumberedAppend,
+  NumberedEntry,
+  StreamEngine,
+  StreamEntry,
+  StreamReader,
+  Unsubscribe,
+  WindowCount,
+} from './engine';
 import { nextStreamId } from './stream-id';
 
 /** The one field of each stream entry (Redis entries are field-value lists; ours carry one opaque value). */
 const FIELD = 'd';
+
+/**
+ * appendNumbered as one script: INCRBY, the epoch (kept, or started), the numbers written into the entry, XADD.
+ * KEYS: counter, epoch, stream. ARGV: count, epochIfNew, data, epochOffset, seqOffset. Lua numbers are doubles:
+ * exact up to 2^53, far past any frame count.
+ */
+const APPEND_NUMBERED = `
+local count = tonumber(ARGV[1])
+local last = redis.call('INCRBY', KEYS[1], count)
+local epoch = redis.call('GET', KEYS[2])
+local started = 0
+if last == count or not epoch then
+  epoch = ARGV[2]
+  redis.call('SET', KEYS[2], epoch)
+  started = 1
+end
+local data = ARGV[3]
+local eo = tonumber(ARGV[4])
+local so = tonumber(ARGV[5])
+local first = last - count + 1
+local entry = string.sub(data, 1, eo) .. struct.pack('>I4', tonumber(epoch)) .. string.sub(data, eo + 5, so)
+  .. struct.pack('>I4I4', math.floor(first / 4294967296), first % 4294967296) .. string.sub(data, so + 9)
+local id = redis.call('XADD', KEYS[3], '*', '${FIELD}', entry)
+return {last, epoch, id, started}
+`;
+
+type ScriptedRedis = Redis & {
+  canopyAppendNumbered(
+    counterKey: string,
+    epochKey: string,
+    stream: string,
+    count: number,
+    epochIfNew: number,
+    data: Buffer,
+    epochOffset: number,
+    seqOffset: number,
+  ): Promise<[number, string, string, number]>;
+};
 type RawEntry = [Buffer, Buffer[]];
 
 /** Redis-backed engine: counters are shared by every cloud instance on the same Redis. */
@@ -24,9 +70,9 @@ export class RedisEngine implements StreamEngine {
       lazyConnect: true,
       connectTimeout: 5000,
       maxRetriesPerRequest: 2,
-      // Commands issued in one turn of the event loop go out in one write: under relay load that is hundreds
-      // of commands a write instead of a system call each.
-      enableAutoPipelining: true,
+      // No auto-pipelining: it holds each command to the next turn of the event loop, which cost the relay's
+      // one-group latency more (p50 1.2–1.5 ms against 1.0–1.2, p99 8–16 ms against 5) than it saved at 50
+      // groups (897,000 against 890,000 frames/s; the relay merges messages under load instead).
       // Keep retrying in the background; /healthz reports the outage meanwhile.
       retryStrategy: (times) => Math.min(times * 200, 5000),
     });
@@ -38,6 +84,7 @@ export class RedisEngine implements StreamEngine {
       redis.disconnect();
       throw err;
     }
+    redis.defineCommand('canopyAppendNumbered', { numberOfKeys: 3, lua: APPEND_NUMBERED });
     return new RedisEngine(redis, options.prefix ?? 'canopy:');
   }
 
@@ -149,6 +196,21 @@ export class RedisEngine implements StreamEngine {
 
   async incrBy(key: string, n: number): Promise<number> {
     return this.redis.incrby(this.prefix + key, n);
+  }
+
+  async appendNumbered(stream: string, a: NumberedAppend): Promise<NumberedEntry> {
+    if (a.seqOffset < a.epochOffset + 4) throw new RangeError('the number must come after the epoch');
+    const [last, epoch, id, started] = await (this.redis as ScriptedRedis).canopyAppendNumbered(
+      this.prefix + a.counterKey,
+      this.prefix + a.epochKey,
+      this.prefix + stream,
+      a.count,
+      a.epochIfNew,
+      a.data,
+      a.epochOffset,
+      a.seqOffset,
+    );
+    return { id: String(id), last: Number(last), epoch: Number(epoch), epochStarted: started === 1 };
   }
 
   async getValue(key: string): Promise<string | null> {

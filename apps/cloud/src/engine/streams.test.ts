@@ -214,6 +214,44 @@ describe.each(engines)('stream engine streams on $name', ({ make }) => {
     await engine.deleteValues();
   });
 
+  it('numbers entries as it appends them: the counter, the epoch kept or started, the numbers in the bytes', async () => {
+    const engine = await open();
+    const data = Buffer.alloc(40, 0xaa);
+    const append = (count: number, epochIfNew: number) =>
+      engine.appendNumbered('numbered', {
+        counterKey: 'numbered:seq',
+        epochKey: 'numbered:epoch',
+        count,
+        epochIfNew,
+        data,
+        epochOffset: 20,
+        seqOffset: 24,
+      });
+    const first = await append(3, 7);
+    expect(first).toMatchObject({ last: 3, epoch: 7, epochStarted: true });
+    const second = await append(2 ** 33, 99); // the epoch stays; a first number past 32 bits is written whole
+    expect(second).toMatchObject({ last: 2 ** 33 + 3, epoch: 7, epochStarted: false });
+    const entries = await engine.range('numbered', '0', 10);
+    expect(entries.map((e) => e.id)).toEqual([first.id, second.id]);
+    for (const [entry, seq] of [
+      [entries[0], 1],
+      [entries[1], 4],
+    ] as const) {
+      expect(entry?.data.readUInt32BE(20)).toBe(7);
+      expect(Number(entry?.data.readBigUInt64BE(24))).toBe(seq);
+      expect(entry?.data.subarray(0, 20).equals(data.subarray(0, 20))).toBe(true);
+      expect(entry?.data.subarray(32).equals(data.subarray(32))).toBe(true);
+      expect(entry?.data.length).toBe(40);
+    }
+    expect(await engine.getValue('numbered:epoch')).toBe('7');
+    // The counter lost (a Redis without persistence restarted): the numbering starts again, in a new epoch.
+    await engine.deleteValues('numbered:seq');
+    expect(await append(5, 8)).toMatchObject({ last: 5, epoch: 8, epochStarted: true });
+    expect(await append(1, 9)).toMatchObject({ last: 6, epoch: 8, epochStarted: false });
+    await engine.deleteStream('numbered');
+    await engine.deleteValues('numbered:seq', 'numbered:epoch');
+  });
+
   it('lets a value set with a time to live go after it, and a set without one keep it', async () => {
     const engine = await open();
     await engine.setValue('short', 'x', 60);

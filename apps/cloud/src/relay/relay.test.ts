@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeRelay, encodeFrames, type RelayFrame } from '@canopy/protocol/relay';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryEngine } from '../engine';
+import type { NumberedAppend, NumberedEntry } from '../engine/engine';
 import { createLogger } from '../log';
 import { relayKeys } from './keys';
 import { type DataConnection, Relay, type RelayGroup } from './relay';
@@ -16,9 +17,9 @@ const log = createLogger('silent');
 class GatedEngine extends MemoryEngine {
   shut = false;
   private waiting: Array<() => void> = [];
-  override async append(stream: string, entries: Buffer[]): Promise<string[]> {
+  override async appendNumbered(stream: string, append: NumberedAppend): Promise<NumberedEntry> {
     if (this.shut) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    return super.append(stream, entries);
+    return super.appendNumbered(stream, append);
   }
   open(): void {
     this.shut = false;
@@ -109,6 +110,8 @@ describe('Relay', () => {
       relay.frames(a.conn, group.id, 'a', encodeFrames(group.id, 'a', frames));
     }
     expect(a.calls).toEqual(['pause']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(relay.counters.up).toBe(0); // nothing reached the buffer while it was shut
     engine.open();
     await expect.poll(() => relay.counters.up, { timeout: 5000 }).toBe(60_000);
     expect(a.calls).toEqual(['pause', 'resume']);

@@ -2,6 +2,8 @@ import { createHash, randomInt } from 'node:crypto';
 import type { DataCloudMessage, Side } from '@canopy/protocol/relay';
 import {
   batchCount,
+  DELIVER_EPOCH_AT,
+  DELIVER_SEQ_AT,
   deliverFromFrames,
   encodeFrames,
   MAX_BATCH,
@@ -600,8 +602,8 @@ export class Relay {
         while (att.conn.bufferedAmount() > WS_HIGH_WATER && !att.stopped) await sleep(5);
         if (att.stopped) return;
         att.conn.send(entry.data);
-        const epoch = entry.data.readUInt32BE(20);
-        const firstSeq = Number(entry.data.readBigUInt64BE(24));
+        const epoch = entry.data.readUInt32BE(DELIVER_EPOCH_AT);
+        const firstSeq = Number(entry.data.readBigUInt64BE(DELIVER_SEQ_AT));
         att.inflight.push({ id: entry.id, epoch, lastSeq: firstSeq + count - 1 });
         this.stats.down += count;
         cursor = entry.id;
@@ -623,18 +625,22 @@ export class Relay {
   private async store(groupId: string, d: Direction, frames: Buffer[], count: number): Promise<void> {
     const { engine, log } = this.deps;
     const state = this.direction(groupId, d);
-    const last = await engine.incrBy(K.seq(groupId, d), count);
-    if (last === count || state.epoch === undefined) {
-      // A counter that just started (the first frames ever, or a buffer lost with its Redis) starts an epoch.
-      const stored = last === count ? null : await engine.getValue(K.epoch(groupId, d));
-      state.epoch = stored ? Number(stored) : randomInt(1, 2 ** 32 - 1);
-      if (!stored) {
-        await engine.setValue(K.epoch(groupId, d), String(state.epoch));
-        log.info({ group_id: groupId, direction: d, epoch: state.epoch }, 'relay numbering starts');
-      }
+    // Numbered and appended in one step (one Redis round trip): the counter, the epoch — a new one when the
+    // counter just started (the first frames ever, or a buffer lost with its Redis) — and the entry.
+    const numbered = await engine.appendNumbered(K.stream(groupId, d), {
+      counterKey: K.seq(groupId, d),
+      epochKey: K.epoch(groupId, d),
+      count,
+      epochIfNew: randomInt(1, 2 ** 32 - 1),
+      data: deliverFromFrames(frames, receiverOf(d), 0, 0),
+      epochOffset: DELIVER_EPOCH_AT,
+      seqOffset: DELIVER_SEQ_AT,
+    });
+    const last = numbered.last;
+    state.epoch = numbered.epoch;
+    if (numbered.epochStarted) {
+      log.info({ group_id: groupId, direction: d, epoch: state.epoch }, 'relay numbering starts');
     }
-    const entry = deliverFromFrames(frames, receiverOf(d), state.epoch, last - count + 1);
-    await engine.append(K.stream(groupId, d), [entry]);
     this.stats.up += count;
     state.lastSeq = last;
     state.appends += 1;
@@ -693,7 +699,7 @@ export class Relay {
         const count = batchCount(e.data);
         dropped += count;
         entries += 1;
-        lastDropped = { id: e.id, lastSeq: Number(e.data.readBigUInt64BE(24)) + count - 1 };
+        lastDropped = { id: e.id, lastSeq: Number(e.data.readBigUInt64BE(DELIVER_SEQ_AT)) + count - 1 };
       }
       if (stop) break;
       after = (batch.at(-1) as { id: string }).id;
