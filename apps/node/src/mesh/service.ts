@@ -104,6 +104,30 @@ const pinHash = (code: string, pin: string) => sha(`pin:${code}:${pin}`);
  * and the network.
  */
 export class MeshService {
+  /**
+   * Keeps the token a peer issued this node (sealed: it is sent back, so it cannot be only hashed), and counts
+   * the peer reachable — both sides of a pairing have just talked to each other.
+   */
+  private keepPeerToken(
+    nodeId: string,
+    grant: { access_token: string; permissions: string[]; expires_at: string },
+    now: number,
+  ): void {
+    this.o.store.putPeerToken({
+      nodeId,
+      sealed: this.o.sealer.seal(grant.access_token, nodeId),
+      permissions: grant.permissions,
+      expiresAt: Date.parse(grant.expires_at) || now + TOKEN_TTL_MS,
+      createdAt: now,
+    });
+    this.o.store.recordPing({
+      nodeId,
+      reachable: true,
+      lastPingAt: now,
+      responseTimeMs: null,
+      errorCode: null,
+    });
+  }
   private readonly limiter = new SourceLimiter();
   /** last_used_at / last_seen_at waiting to be written, by issued token id. */
   private readonly touches = new Map<number, { nodeId: string; at: number }>();
@@ -289,23 +313,8 @@ export class MeshService {
         now,
       );
       this.o.store.issueToken(peer.node_id, hashToken(token), [...DEFAULT_GRANT], now, expiresAt);
-      if (req.grant && peer.kind === 'node') {
-        this.o.store.putPeerToken({
-          nodeId: peer.node_id,
-          sealed: this.o.sealer.seal(req.grant.access_token, peer.node_id),
-          permissions: req.grant.permissions,
-          expiresAt: Date.parse(req.grant.expires_at) || now + TOKEN_TTL_MS,
-          createdAt: now,
-        });
-        // It just reached us: count it as reachable until the next ping says otherwise.
-        this.o.store.recordPing({
-          nodeId: peer.node_id,
-          reachable: true,
-          lastPingAt: now,
-          responseTimeMs: null,
-          errorCode: null,
-        });
-      }
+      // It just reached us: reachable until the next ping says otherwise.
+      if (req.grant && peer.kind === 'node') this.keepPeerToken(peer.node_id, req.grant, now);
     })();
     this.o.log.info({ peer: peer.node_id, kind: peer.kind }, 'paired a device');
     return {
@@ -371,20 +380,7 @@ export class MeshService {
         now,
       );
       this.o.store.issueToken(peer.node_id, hashToken(token), [...DEFAULT_GRANT], now, expiresAt);
-      this.o.store.putPeerToken({
-        nodeId: peer.node_id,
-        sealed: this.o.sealer.seal(peer.access_token, peer.node_id),
-        permissions: peer.permissions,
-        expiresAt: Date.parse(peer.expires_at) || now + TOKEN_TTL_MS,
-        createdAt: now,
-      });
-      this.o.store.recordPing({
-        nodeId: peer.node_id,
-        reachable: true,
-        lastPingAt: now,
-        responseTimeMs: null,
-        errorCode: null,
-      });
+      this.keepPeerToken(peer.node_id, peer, now); // we just reached it
     })();
     this.o.log.info({ peer: peer.node_id }, 'paired with a device');
     // The first call with the new token: proves it works and learns the device's metadata.
