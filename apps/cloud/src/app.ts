@@ -192,33 +192,41 @@ export function createApp(deps: AppDeps) {
     maxAgeMs: config.relay.maxAgeMs,
   });
   relayOf.current = relay;
-  void engine.subscribe(GROUPS_CHANGED_CHANNEL, (message) => {
-    void relay.reconcile();
-    // A deactivated group is no longer bridged: its console hears so here (the relay speaks of the others).
-    let groupId: string | undefined;
-    try {
-      groupId = (JSON.parse(message) as { group_id?: string }).group_id;
-    } catch {
-      return;
-    }
-    if (!groupId) return;
-    void groups
-      .runtime(groupId)
-      .then(async (g) => {
-        if (g?.mode !== 'inactive') return;
-        const buffer = await relay.buffer(groupId);
-        consoleStreams.notify(consoleStreamKey('group', groupId), 'group_state', {
-          group_id: groupId,
-          mode: 'inactive',
-          offline_side: null,
-          offline_sides: [],
-          buffered_frames_a_to_b: buffer.a_to_b,
-          buffered_frames_b_to_a: buffer.b_to_a,
-          pressure: buffer.pressure,
-        });
-      })
-      .catch((err) => log.warn({ err, group_id: groupId }, 'could not tell a group console its state'));
-  });
+  engine
+    .subscribe(GROUPS_CHANGED_CHANNEL, (message) => {
+      void relay.reconcile();
+      // A deactivated group is no longer bridged: its console hears so here (the relay speaks of the others).
+      let groupId: string | undefined;
+      try {
+        groupId = (JSON.parse(message) as { group_id?: string }).group_id;
+      } catch {
+        return;
+      }
+      if (!groupId) return;
+      void groups
+        .runtime(groupId)
+        .then(async (g) => {
+          if (g?.mode !== 'inactive') return;
+          const buffer = await relay.buffer(groupId);
+          consoleStreams.notify(consoleStreamKey('group', groupId), 'group_state', {
+            group_id: groupId,
+            mode: 'inactive',
+            offline_side: null,
+            offline_sides: [],
+            buffered_frames_a_to_b: buffer.a_to_b,
+            buffered_frames_b_to_a: buffer.b_to_a,
+            pressure: buffer.pressure,
+          });
+        })
+        .catch((err) => log.warn({ err, group_id: groupId }, 'could not tell a group console its state'));
+    })
+    .catch((err) =>
+      // An engine closed or unreachable at start-up: the 2 s reconcile still picks group changes up.
+      log.warn(
+        { err: String(err) },
+        'could not listen for group changes; the relay checks every 2 s instead',
+      ),
+    );
   const dataGateway = new DataGateway({
     db,
     relay,
