@@ -938,7 +938,11 @@ class Subscriber {
   private buffer = '';
   private req: http.ClientRequest | null = null;
 
-  constructor(private readonly delays: Latency) {}
+  constructor(
+    private readonly delays: Latency,
+    /** The delays of the events counted in steadyFrames. */
+    private readonly steadyDelays?: Latency,
+  ) {}
 
   open(url: string, cookie: string): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -983,7 +987,10 @@ class Subscriber {
         const ts = Date.parse((JSON.parse(data) as { ts: string }).ts);
         this.delays.add((arrivalMs - ts) * 1000);
         this.canFrames += 1;
-        if (ts >= this.steadyFromMs) this.steadyFrames += 1;
+        if (ts >= this.steadyFromMs) {
+          this.steadyFrames += 1;
+          this.steadyDelays?.add((arrivalMs - ts) * 1000);
+        }
         this.lastEventAt = performance.now();
       } else if (event === 'log') {
         const details = (JSON.parse(data) as { details?: { one_in?: number } }).details;
@@ -1451,6 +1458,7 @@ async function measureConsole(
     events_per_s_total: Math.round(total),
     one_in: got.oneIn,
     delay: got.delay,
+    steady_delay: got.steadyDelay,
     ended_early: got.endedEarly,
     subscriber_process_cpu_pct: round1(childPct),
     relay: r,
@@ -1467,7 +1475,8 @@ async function measureConsole(
   console.log(
     `             delay frame ts → event arrival: p50 ${fmt2(got.delay.p50_ms)} ms, p99 ${fmt2(got.delay.p99_ms)} ms, ` +
       `max ${fmt2(got.delay.max_ms)} ms over ${num(got.delay.n)} events (the event's ts is in whole ms: up to 1 ms ` +
-      `high); the subscribers' process used ${pct(childPct)} of one core`,
+      `high); after the first second p50 ${fmt2(got.steadyDelay.p50_ms)} ms, p99 ${fmt2(got.steadyDelay.p99_ms)} ms; ` +
+      `the subscribers' process used ${pct(childPct)} of one core`,
   );
   printRun('             the relay meanwhile', r, options);
   return result;
@@ -1485,16 +1494,18 @@ type ConsoleResult = {
   oneIn: number;
   endedEarly: number;
   delay: ReturnType<Latency['summary']>;
+  steadyDelay: ReturnType<Latency['summary']>;
 };
 
 /** The console subscribers' process (see measureConsole): told what to do over IPC. */
 function consoleSubscribers(): void {
   const delays = new Latency();
+  const steadyDelays = new Latency();
   let subs: Subscriber[] = [];
   const send = (m: object) => process.send?.(m);
   process.on('message', (m: ConsoleCommand) => {
     if (m.type === 'open') {
-      subs = Array.from({ length: m.count }, () => new Subscriber(delays));
+      subs = Array.from({ length: m.count }, () => new Subscriber(delays, steadyDelays));
       pool(subs, 20, async (s) => {
         const status = await s.open(m.url, m.cookie);
         check(status === 200, `a console subscriber got HTTP ${status}`);
@@ -1520,6 +1531,7 @@ function consoleSubscribers(): void {
           oneIn: Math.max(...subs.map((s) => s.oneIn)),
           endedEarly: subs.filter((s) => s.endedEarly).length,
           delay: delays.summary(),
+          steadyDelay: steadyDelays.summary(),
         };
         send(result);
         process.disconnect?.();

@@ -118,6 +118,44 @@ describe('ConsoleStreams', () => {
     await expect.poll(() => c.messages()).toEqual(['again']);
   });
 
+  it('paces the fan-out to many subscribers: each gets every event once and in order, in few writes', async () => {
+    engine = new MemoryEngine();
+    streams = new ConsoleStreams({ engine, log });
+    const start = await streams.startingPoint(STREAM, undefined);
+    const subscribers = Array.from({ length: 200 }, () => {
+      const got = { ids: [] as string[], writes: 0, failures: [] as string[] };
+      const sink: ConsoleSink = {
+        event: (e) => {
+          got.writes += 1;
+          got.ids.push(e.id);
+        },
+        events: (entries) => {
+          got.writes += 1;
+          got.ids.push(...entries.map((e) => e.id));
+        },
+        drained: async () => {},
+        fail: (reason) => got.failures.push(reason),
+      };
+      streams.subscribe(STREAM, start, sink);
+      return got;
+    });
+    const ids: string[] = [];
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) {
+      ids.push(await emit(`m${i}`));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const elapsed = performance.now() - started;
+    await expect.poll(() => subscribers.every((s) => s.ids.length === 100)).toBe(true);
+    for (const s of subscribers) {
+      expect(s.ids).toEqual(ids);
+      expect(s.failures).toEqual([]);
+    }
+    // 200 subscribers: reads 50 ms apart, so about one write per 50 ms each — not one per event (100).
+    const writes = Math.max(...subscribers.map((s) => s.writes));
+    expect(writes).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 2);
+  });
+
   it('samples frames per stream above the threshold and announces it before the first sampled frame', async () => {
     engine = new MemoryEngine();
     streams = new ConsoleStreams({ engine, log, sampleThreshold: 10 });

@@ -47,14 +47,25 @@ describe('ConsoleSampler', () => {
     for (const n of shown.values()) expect(n).toBeGreaterThan(800); // about 1,250 each
   });
 
-  it('announces the start at once, within the first second, with the rate measured', () => {
+  it('starts sampling a busy bus within the first 100 ms, announced with the rate measured', () => {
     const sampler = new ConsoleSampler(500);
-    const { changes } = feed(sampler, 0, 3000, 0.5);
-    expect(changes[0]).toEqual({ oneIn: 2, previous: 1, ratePerS: 501 });
-    expect(changes.at(-1)?.oneIn).toBe(4);
-    const later = feed(sampler, 500, 3000, 2).changes;
-    expect(later.at(-1)).toMatchObject({ oneIn: 8, previous: 4 });
-    expect(later.at(-1)?.ratePerS).toBeGreaterThanOrEqual(2000);
+    const first = feed(sampler, 0, 3000, 0.1);
+    expect(first.changes).toEqual([]);
+    expect(first.kept).toBe(300); // every frame before the rate could be read
+    // 3,000/s is 6 × the threshold: 1 in 8 from 100 ms on, not 1 in 2, 4, 8 as the count passes 500, 1,000, 2,000.
+    const rest = feed(sampler, 100, 3000, 0.8);
+    expect(rest.changes).toEqual([{ oneIn: 8, previous: 1, ratePerS: 3000 }]);
+    expect(rest.kept).toBe(2400 / 8);
+    expect(feed(sampler, 900, 3000, 2).changes).toEqual([]);
+  });
+
+  it('does not take a short burst on a quiet bus for a high rate', () => {
+    const sampler = new ConsoleSampler(500);
+    // 120 frames in 24 ms (5,000/s for an instant), then 20 frames/s: far under the threshold over a window.
+    const t = feed(sampler, 0, 5000, 0.024).end;
+    const calm = feed(sampler, t + 50, 20, 3);
+    expect(calm.changes).toEqual([]);
+    expect(sampler.oneIn).toBe(1);
   });
 
   it('does not flap when the rate hovers at a boundary, and steps down once clearly under it', () => {

@@ -6,6 +6,9 @@
  */
 export type SamplingChange = { oneIn: number; previous: number; ratePerS: number };
 
+/** How long a window runs before its rate is read from the time elapsed rather than the whole window. */
+const EARLY_MS = 100;
+
 export class ConsoleSampler {
   private windowStart = Number.NEGATIVE_INFINITY;
   private count = 0;
@@ -35,7 +38,7 @@ export class ConsoleSampler {
     this.lastFrameAt = now;
     if (now - this.windowStart >= this.windowMs) this.roll(now);
     this.count += 1;
-    const partialRate = (this.count * 1000) / this.windowMs;
+    const partialRate = this.partialRate(now);
     const change = this.set(Math.max(this.base, this.oneInFor(partialRate)), partialRate);
     // One frame of each block of N, at a random place in the block: exactly 1 in N, and frames that come in
     // a fixed rotation (CAN ids sent round-robin) all get shown, not always the same one.
@@ -67,6 +70,19 @@ export class ConsoleSampler {
     this.lastRate = rate;
     this.windowStart = elapsed < 2 * this.windowMs ? this.windowStart + this.windowMs : now;
     this.count = 0;
+  }
+
+  /**
+   * The rate so far in this window. Frames over the whole window (a lower bound) at first; once the window is
+   * EARLY_MS old and holds a quarter of the threshold's frames, frames over the time elapsed — so a busy bus is
+   * sampled within EARLY_MS instead of showing every frame until the count passes the threshold, doubling
+   * after doubling, and a short burst on a quiet bus is not mistaken for a high rate.
+   */
+  private partialRate(now: number): number {
+    const elapsed = now - this.windowStart;
+    const early = elapsed >= EARLY_MS && this.count >= this.thresholdPerS / 4;
+    // Over the elapsed time, the frames after the window's first (which came at its start): n − 1 gaps.
+    return early ? ((this.count - 1) * 1000) / elapsed : (this.count * 1000) / this.windowMs;
   }
 
   private set(next: number, partialRate: number): SamplingChange | null {

@@ -28,8 +28,22 @@ const READ_BLOCK_MS = 10_000;
 const CATCH_UP_BATCH = 500;
 /** Live entries held for one subscriber during its catch-up; past this it is dropped (it can resume). */
 const MAX_PENDING = 20_000;
+/**
+ * Live fan-out is paced by the number of subscribers: after a round, the next read waits this long per
+ * subscriber (at most MAX_FANOUT_SPACING_MS), so what arrived meanwhile goes out in one write each. A round
+ * costs a socket write per subscriber; unpaced, 200 subscribers of a busy group cost the cloud most of a core
+ * and delayed the relay sharing its event loop by hundreds of milliseconds. One subscriber waits 0.25 ms.
+ */
+const FANOUT_SPACING_PER_SUBSCRIBER_MS = 0.25;
+const MAX_FANOUT_SPACING_MS = 50;
+/**
+ * Events written (to all subscribers together) between two turns of the event loop, so that the relay's
+ * sockets, sharing the loop, are read in between: a round is at most a few milliseconds at a time.
+ */
+const FANOUT_SLICE_EVENTS = 2000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 /**
  * One blocking reader loop on one console stream, for every subscriber of this instance. A subscriber joins
@@ -86,7 +100,12 @@ export class StreamTap {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let lastRound = Number.NEGATIVE_INFINITY;
     while (!this.stopped) {
+      const spacing = Math.min(MAX_FANOUT_SPACING_MS, this.subs.size * FANOUT_SPACING_PER_SUBSCRIBER_MS);
+      const wait = lastRound + spacing - performance.now();
+      if (wait >= 1) await sleep(wait);
+      if (this.stopped) return;
       let raws: Awaited<ReturnType<StreamReader['read']>>;
       try {
         raws = await this.reader.read(this.stream, this.cursor, READ_COUNT, READ_BLOCK_MS);
@@ -106,7 +125,14 @@ export class StreamTap {
         const entry = decodeEntry(raw);
         if (entry) entries.push(entry);
       }
-      for (const sub of [...this.subs]) {
+      if (entries.length === 0) continue;
+      lastRound = performance.now();
+      const subs = [...this.subs];
+      const slice = Math.max(1, Math.floor(FANOUT_SLICE_EVENTS / entries.length));
+      for (let i = 0; i < subs.length; i++) {
+        if (i > 0 && i % slice === 0) await nextTurn();
+        const sub = subs[i] as Subscriber;
+        if (sub.closed) continue;
         if (sub.pending) {
           sub.pending.push(...entries);
           if (sub.pending.length > MAX_PENDING) this.drop(sub, 'too many events while catching up');
