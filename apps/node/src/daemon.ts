@@ -7,7 +7,7 @@ import { type CredentialOptions, loadToken } from './credential';
 import { handleCrashes, startHealthServer } from './health';
 import { Link } from './link/link';
 import { createLogger, type LogMode } from './log';
-import { type RunningMesh, startMesh } from './mesh';
+import { type MeshStatus, type RunningMesh, startMesh } from './mesh';
 import { DataLink } from './relay/data-link';
 import { dataWsUrl } from './relay/url';
 import { acquirePidFile, fingerprint, machineId, VERSION } from './system';
@@ -138,6 +138,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   dataLink = relay;
   link.on('welcome', () => dongles.reconnected());
 
+  // The device mesh (spec 001), started after the health endpoint; until then and when off it says so there.
+  let mesh: RunningMesh | null = null;
+  let meshDown: MeshStatus = { enabled: false };
+
   const health =
     config.healthPort > 0
       ? await startHealthServer({
@@ -148,13 +152,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
           lastTaskAt: () => tasks.lastTaskAt(),
           dongles: () => dongles.status(),
           relay: () => relay.status(),
+          mesh: () => mesh?.status() ?? meshDown,
           log: log.child({ component: 'health' }),
         })
       : null;
   if (health) log.info({ port: health.port }, `health endpoint on http://127.0.0.1:${health.port}/health`);
 
-  // The device mesh (spec 001). A taken port or a broken store is logged and the rest of the node runs on.
-  let mesh: RunningMesh | null = null;
+  // A taken port or a broken store is logged and the rest of the node runs on.
   if (options.mesh ?? config.mesh.enabled) {
     mesh = await startMesh({
       home,
@@ -165,6 +169,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       log: log.child({ component: 'mesh' }),
     }).catch((err) => {
       log.error({ err }, `${(err as Error).message}; the node runs on without it`);
+      meshDown = { enabled: false, error: (err as Error).message };
       return null;
     });
   }

@@ -348,9 +348,15 @@ describe('the daemon runs the mesh beside the cloud link', () => {
       );
       const health = await waitFor('a healthy node', async () => {
         const res = await fetch(`http://127.0.0.1:${healthPort}/health`).catch(() => null);
-        return res?.status === 200 ? ((await res.json()) as { connection: string }) : undefined;
+        return res?.status === 200
+          ? ((await res.json()) as { connection: string; mesh: unknown })
+          : undefined;
       });
       expect(health.connection).toBe('connected');
+      expect(health.mesh).toEqual({
+        enabled: false,
+        error: expect.stringMatching(/^the device mesh could not start: port \d+ or \d+ is already in use/),
+      });
       expect(await node.stop('SIGINT')).toBe(0);
     } finally {
       if (node.child.exitCode === null) node.child.kill('SIGKILL');
@@ -358,9 +364,11 @@ describe('the daemon runs the mesh beside the cloud link', () => {
     }
   });
 
-  it('gives the mesh the identity the node has with the cloud', async () => {
+  it('gives the mesh the identity the node has with the cloud, and reports it on /health', async () => {
     const uiPort = await freePort();
-    withPorts({ port: await freePort(), uiPort }, await freePort());
+    const meshPort = await freePort();
+    const healthPort = await freePort();
+    withPorts({ port: meshPort, uiPort }, healthPort);
     const node = start(['daemon'], env);
     try {
       const identity = await waitFor('My Devices', async () => {
@@ -368,6 +376,15 @@ describe('the daemon runs the mesh beside the cloud link', () => {
         return res?.status === 200 ? ((await res.json()) as { id: string }) : undefined;
       });
       expect(identity.id).toBe(AGENT_ID);
+      const health = (await (await fetch(`http://127.0.0.1:${healthPort}/health`)).json()) as {
+        mesh: unknown;
+      };
+      expect(health.mesh).toEqual({
+        enabled: true,
+        port: meshPort,
+        uiUrl: `http://127.0.0.1:${uiPort}/`,
+        devices: {},
+      });
       expect(JSON.parse(fs.readFileSync(path.join(dirs.home, 'node_identity.json'), 'utf8')).id).toBe(
         AGENT_ID,
       );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { relayLines } from './status';
+import { meshLine, relayLines } from './status';
 
 describe('relayLines', () => {
   it('says the relay is off, or not connected and why', () => {
@@ -40,5 +40,31 @@ describe('relayLines', () => {
       'group 8823d1eb side a: bridging, 72,473 frames up, 86,891 down, 0 queued',
       'group 3e086479 side b: token_rejected, 0 frames up, 0 down, 0 queued, 2 gaps (40 frames missing)',
     ]);
+  });
+});
+
+describe('meshLine', () => {
+  it('says the mesh is off, or why it is not running', () => {
+    expect(meshLine(undefined)).toBeNull();
+    expect(meshLine({ enabled: false })).toBe('off');
+    expect(meshLine({ enabled: false, error: 'the device mesh could not start: port 9848 is in use' })).toBe(
+      'not running: the device mesh could not start: port 9848 is in use',
+    );
+  });
+
+  it('gives the port, the paired devices by status and the owner page', () => {
+    expect(meshLine({ enabled: true, port: 9848, uiUrl: 'http://127.0.0.1:9849/', devices: {} })).toBe(
+      'on port 9848, no devices paired; My Devices at http://127.0.0.1:9849/',
+    );
+    expect(
+      meshLine({
+        enabled: true,
+        port: 9848,
+        uiUrl: 'http://127.0.0.1:9849/',
+        devices: { NEEDS_REPAIR: 1, AVAILABLE: 2, OFFLINE: 0 },
+      }),
+    ).toBe(
+      'on port 9848, 3 devices paired (2 available, 1 to pair again); My Devices at http://127.0.0.1:9849/',
+    );
   });
 });

@@ -59,6 +59,8 @@ export async function status(ctx: CliContext): Promise<number> {
     if (dongles) row('dongles', dongles);
     const relay = relayLines(ours.relay);
     if (relay) row('relay', relay.join(`\n${' '.repeat(14)}`));
+    const mesh = meshLine(ours.mesh);
+    if (mesh) row('mesh', mesh);
   }
   row('credential', describeStore(home));
   row('service', await serviceLine(ctx));
@@ -168,4 +170,32 @@ export function relayLines(status: unknown): string[] | null {
     );
   }
   return lines;
+}
+
+/** Device statuses as the owner's page names them, in the order they are listed. */
+const DEVICE_STATUS_WORDS: Array<[string, string]> = [
+  ['AVAILABLE', 'available'],
+  ['OFFLINE', 'offline'],
+  ['NEEDS_REPAIR', 'to pair again'],
+];
+
+/** The device mesh's part of /health in one line: off (and why), or its port, devices and the owner's page. */
+export function meshLine(status: unknown): string | null {
+  if (typeof status !== 'object' || status === null) return null;
+  const s = status as { enabled?: boolean; error?: string; port?: number; uiUrl?: string; devices?: object };
+  if (!s.enabled) return s.error ? `not running: ${s.error}` : 'off';
+  const devices = Object.entries(s.devices ?? {}).filter(([, n]) => typeof n === 'number' && n > 0) as Array<
+    [string, number]
+  >;
+  const total = devices.reduce((sum, [, n]) => sum + n, 0);
+  const known = new Map(DEVICE_STATUS_WORDS);
+  const order = (k: string) => DEVICE_STATUS_WORDS.findIndex(([w]) => w === k) >>> 0;
+  const parts = devices
+    .sort(([a], [b]) => order(a) - order(b))
+    .map(([k, n]) => `${n} ${known.get(k) ?? k.toLowerCase()}`);
+  const paired =
+    total === 0
+      ? 'no devices paired'
+      : `${total} device${total === 1 ? '' : 's'} paired (${parts.join(', ')})`;
+  return `on port ${s.port ?? '?'}, ${paired}; My Devices at ${s.uiUrl ?? '?'}`;
 }

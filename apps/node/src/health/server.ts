@@ -35,6 +35,8 @@ export interface HealthBody {
   dongles?: unknown;
   /** The data plane: connected, the group sides bridged, frame counts, drops, gaps (never a token). */
   relay?: unknown;
+  /** The device mesh: off, failed to start (why), or its ports and paired devices by status. */
+  mesh?: unknown;
 }
 
 export interface HealthOptions {
@@ -48,6 +50,8 @@ export interface HealthOptions {
   dongles?: () => unknown;
   /** The data link's status, shown as `relay`. */
   relay?: () => unknown;
+  /** The device mesh's status, shown as `mesh`. */
+  mesh?: () => unknown;
   log: Logger;
   now?: () => number;
 }
@@ -107,6 +111,7 @@ export async function startHealthServer(options: HealthOptions): Promise<HealthS
       body = healthBody(options, options.status(), startedAt, now(), options.lastTaskAt());
       if (options.dongles) body.dongles = options.dongles();
       if (options.relay) body.relay = options.relay();
+      if (options.mesh) body.mesh = options.mesh();
     } catch (err) {
       options.log.error({ err }, 'health: cannot read the link status');
       return send(500, { status: 'unhealthy', error: 'status unavailable' });

@@ -17,8 +17,14 @@ export interface RunningMesh {
   server: MeshServer;
   /** The owner's page. */
   uiUrl: string;
+  /** For /health and `canopy-node status`: the ports and the paired devices by status (no token, no key). */
+  status(): MeshStatus;
   stop(): Promise<void>;
 }
+
+export type MeshStatus =
+  | { enabled: false; error?: string }
+  | { enabled: true; port: number; uiUrl: string; devices: Record<string, number> };
 
 /**
  * Starts the device mesh: identity, certificate, store (migrated), the two listeners and the background
@@ -80,6 +86,11 @@ export async function startMesh(options: {
     service,
     server,
     uiUrl,
+    status: () => {
+      const devices: Record<string, number> = {};
+      for (const d of service.devices()) devices[d.status] = (devices[d.status] ?? 0) + 1;
+      return { enabled: true, port: server.port, uiUrl, devices };
+    },
     stop: async () => {
       stopBackground();
       await server.close();
