@@ -160,14 +160,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   // A taken port or a broken store is logged and the rest of the node runs on.
   if (options.mesh ?? config.mesh.enabled) {
-    mesh = await startMesh({
-      home,
-      settings: config.mesh,
-      cloudNodeId: config.nodeId,
-      nodeName: config.nodeName,
-      version: VERSION,
-      log: log.child({ component: 'mesh' }),
-    }).catch((err) => {
+    mesh = await startMesh({ home, config, log: log.child({ component: 'mesh' }) }).catch((err) => {
       log.error({ err }, `${(err as Error).message}; the node runs on without it`);
       meshDown = { enabled: false, error: (err as Error).message };
       return null;

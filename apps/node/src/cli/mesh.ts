@@ -1,7 +1,6 @@
 import { homePaths } from '../config';
 import { createLogger } from '../log';
 import { startMesh } from '../mesh';
-import { VERSION } from '../system';
 import { type CliContext, openHome } from './context';
 import { CliError, EXIT } from './errors';
 
@@ -26,14 +25,7 @@ export async function runMeshOnly(ctx: CliContext): Promise<number> {
   const log = logger.log.child({ component: 'mesh' });
   let mesh: Awaited<ReturnType<typeof startMesh>>;
   try {
-    mesh = await startMesh({
-      home,
-      settings: config.mesh,
-      cloudNodeId: config.nodeId,
-      nodeName: config.nodeName,
-      version: VERSION,
-      log,
-    });
+    mesh = await startMesh({ home, config, log });
   } catch (err) {
     logger.flush();
     logger.close();

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import { VERSION } from '../system';
 import { startBackground } from './background';
 import { loadOrCreateIdentity, saveIdentity } from './identity';
 import { TokenSealer } from './secrets';
@@ -32,14 +33,16 @@ export type MeshStatus =
  */
 export async function startMesh(options: {
   home: string;
-  settings: Config['mesh'];
-  cloudNodeId: string | null;
-  nodeName: string | null;
-  version: string;
+  /** The mesh settings, and the node's cloud id and name (the mesh identity takes them when there are some). */
+  config: Pick<Config, 'mesh' | 'nodeId' | 'nodeName'>;
   log: Logger;
 }): Promise<RunningMesh> {
-  const { home, settings, log } = options;
-  const identity = loadOrCreateIdentity(home, { cloudNodeId: options.cloudNodeId, name: options.nodeName });
+  const { home, log } = options;
+  const settings = options.config.mesh;
+  const identity = loadOrCreateIdentity(home, {
+    cloudNodeId: options.config.nodeId,
+    name: options.config.nodeName,
+  });
   const tls = await loadOrCreateTls(home, `canopy-node ${identity.name}`);
   const sealer = await TokenSealer.open(home);
   const store = new MeshStore(path.join(home, 'mesh.db'));
@@ -49,7 +52,7 @@ export async function startMesh(options: {
     identity,
     tls,
     capabilities: settings.capabilities,
-    metadata: { version: options.version, platform: process.platform },
+    metadata: { version: VERSION, platform: process.platform },
     inbox: settings.inbox ?? path.join(home, 'inbox'),
     maxFileBytes: settings.maxFileMb * 1024 * 1024,
     log,

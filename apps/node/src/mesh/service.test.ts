@@ -166,6 +166,8 @@ describe('the mesh service', () => {
     ).rejects.toMatchObject({
       body: { code: 'PAYLOAD_TOO_LARGE' },
     });
+    // Not even a moment later (the file being opened when the sender was cut off must not appear after).
+    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(fs.readdirSync(r.inbox)).toEqual(['passwd']);
   });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -564,6 +565,7 @@ export class MeshService {
     const part = path.join(this.o.inbox, `.${name}.${process.pid}.${this.now()}.part`);
     let received = 0;
     const limit = this.o.maxFileBytes;
+    const out = fs.createWriteStream(part, { mode: 0o600 });
     try {
       await pipeline(
         body,
@@ -575,11 +577,14 @@ export class MeshService {
             yield chunk;
           }
         },
-        fs.createWriteStream(part, { mode: 0o600 }),
+        out,
       );
       if (received !== size)
         throw new MeshFailure('VALIDATION_ERROR', {}, `file: ${received} of ${size} bytes arrived`);
     } catch (err) {
+      // The file may still be being opened when the body fails: removed only once the stream has closed, or
+      // the open would create it again after the removal and leave it behind.
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       fs.rmSync(part, { force: true });
       throw err;
     }
