@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryEngine } from '../engine';
 import { createLogger } from '../log';
-import { ConsoleStreams } from './console-streams';
+import { ConsoleStreams, FRAME_FLUSH_MS } from './console-streams';
 import type { ConsoleEntry } from './entry';
 import type { ConsoleSink } from './tap';
 
@@ -154,6 +154,57 @@ describe('ConsoleStreams', () => {
     // 200 subscribers: reads 50 ms apart, so about one write per 50 ms each — not one per event (100).
     const writes = Math.max(...subscribers.map((s) => s.writes));
     expect(writes).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 2);
+  });
+
+  it('writes a busy console’s CAN frames in one append per 20 ms, the first at once, and keeps them before later events', async () => {
+    engine = new MemoryEngine();
+    const appends: number[] = [];
+    const append = engine.append.bind(engine);
+    engine.append = (stream, entries) => {
+      appends.push(entries.length);
+      return append(stream, entries);
+    };
+    streams = new ConsoleStreams({ engine, log });
+    streams.subscribe(STREAM, { from: '0', live: '0' }, collector().sink);
+    const frame = (data: string) => ({
+      ts,
+      direction: 'rx' as const,
+      dongle_id: 'd',
+      id: '0x7E8',
+      is_extended: false,
+      dlc: 1,
+      data,
+    });
+    const inStream = async () =>
+      (await engine.range(STREAM, '0', 100)).map((e) => {
+        const event = JSON.parse(e.data.toString());
+        return event.type === 'can_frame' ? event.data.data : event.data.message;
+      });
+    await streams.emitFrames([STREAM], [frame('00')]);
+    expect(await inStream()).toEqual(['00']); // the first at once
+    // A relayed bus: a message every 2 ms, 3 frames each (under the sampling threshold: every frame shown).
+    const sent: string[] = ['00'];
+    const waiting: Array<Promise<void>> = [];
+    const started = performance.now();
+    for (let i = 1; i <= 15; i++) {
+      const batch = [0, 1, 2].map((j) => (i * 3 + j).toString(16).padStart(2, '0'));
+      sent.push(...batch);
+      waiting.push(streams.emitFrames([STREAM], batch.map(frame)));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const elapsed = performance.now() - started;
+    await Promise.all(waiting);
+    expect(await inStream()).toEqual(sent);
+    // One append per 20 ms window after the first, not one per message (16).
+    expect(appends.length).toBeLessThanOrEqual(Math.min(Math.ceil(elapsed / FRAME_FLUSH_MS) + 2, 15));
+    // An event emitted while frames wait takes them along, in order, in the same append: it does not wait.
+    appends.length = 0;
+    const first = streams.emitFrames([STREAM], [frame('fe')]);
+    const pending = streams.emitFrames([STREAM], [frame('ff')]); // within the window of the one before
+    await emit('after the frames');
+    expect((await inStream()).slice(-3)).toEqual(['fe', 'ff', 'after the frames']);
+    expect(appends.at(-1)).toBeGreaterThanOrEqual(2);
+    await Promise.all([first, pending]);
   });
 
   it('samples frames per stream above the threshold and announces it before the first sampled frame', async () => {
