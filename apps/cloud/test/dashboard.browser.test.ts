@@ -100,6 +100,37 @@ describe.runIf(chromiumHere)('dashboard in Chromium', () => {
       .waitFor();
   });
 
+  it('runs every page under its strict Content-Security-Policy without a violation or a script error', async () => {
+    const page = await newPage();
+    const problems: string[] = [];
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+      );
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /CSP|Content Security Policy|script-src/i.test(m.text()))
+        problems.push(`${new URL(page.url()).pathname}: ${m.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`${new URL(page.url()).pathname}: ${err.message}`));
+    const csp = (await page.goto('/login'))?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).not.toContain('unsafe-eval');
+    await logIn(page, ADMIN);
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    for (const [where, heading] of [
+      ['/nodes', 'Nodes'],
+      ['/dongles', 'Dongles'],
+      ['/groups', 'Groups'],
+      ['/my-devices', 'My Devices'],
+      ['/admin/users', 'Users'],
+    ]) {
+      await page.goto(where as string);
+      await page.getByRole('heading', { name: heading, exact: true }).first().waitFor();
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('lets an admin disable a user, who then cannot log in', async () => {
     const admin = await newPage();
     await logIn(admin, ADMIN);

@@ -10,9 +10,9 @@ import { GroupPage } from './groups/GroupPage';
 import { GroupsPage } from './groups/GroupsPage';
 import { NodePage } from './nodes/NodePage';
 import { NodesPage } from './nodes/NodesPage';
-import { ComingNextPage, PLANNED_PAGES } from './pages/ComingNextPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LoginPage } from './pages/LoginPage';
+import { MyDevicesPage } from './pages/MyDevicesPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { SignupPage } from './pages/SignupPage';
@@ -37,7 +37,7 @@ export function App() {
           <Route path="dongles/:id" element={<DonglePage />} />
           <Route path="groups" element={<GroupsPage />} />
           <Route path="groups/:id" element={<GroupPage />} />
-          <Route path="my-devices" element={<ComingNextPage {...PLANNED_PAGES.myDevices} />} />
+          <Route path="my-devices" element={<MyDevicesPage />} />
           <Route path="admin" element={<RequireAdmin />}>
             <Route index element={<Navigate to="/admin/users" replace />} />
             <Route path="users" element={<UsersPage />} />
