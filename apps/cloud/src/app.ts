@@ -322,6 +322,7 @@ export function createApp(deps: AppDeps) {
     '/streams',
     consoleRoutes({
       streams: consoleStreams,
+      sessionUser: (sessionId) => sessions.current(sessionId),
       ...consoleAccess(dongles, {
         authorize: (user, id) => groups.authorize(user, id),
         dongles: async (user, id) => {

@@ -103,10 +103,9 @@ describe.runIf(chromiumHere)('dashboard in Chromium', () => {
   it('runs every page under its strict Content-Security-Policy without a violation or a script error', async () => {
     const page = await newPage();
     const problems: string[] = [];
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) =>
-        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
-      );
+    await page.addInitScript({
+      content: `document.addEventListener('securitypolicyviolation', (e) =>
+        console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
     });
     page.on('console', (m) => {
       if (m.type() === 'error' && /CSP|Content Security Policy|script-src/i.test(m.text()))

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CanFrameEvent, SeenDongle } from '@canopy/protocol';
+import { eq } from 'drizzle-orm';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionUser } from '../src/accounts/sessions';
@@ -153,6 +154,46 @@ describe.each(await backends())('live console (SSE) on $name', (backend) => {
     expect(superAdmin.status).toBe(200);
     owner.close();
     superAdmin.close();
+  });
+
+  it('ends an open console within seconds once its viewer logs out, or the dongle is no longer theirs', async () => {
+    const ended = async (sse: Sse) => {
+      await Promise.race([sse.ended$(), sleep(12_000)]);
+      return sse.ended;
+    };
+    // Logged out in one tab: that session's console ends; another session of the same user keeps its own.
+    const tab = new Client(cloud.baseUrl);
+    await tab.login('alice@example.com');
+    const loggedOut = await watch(tab);
+    const stays = await watch(alice);
+    expect([loggedOut.status, stays.status]).toEqual([200, 200]);
+    expect((await tab.post('/api/v1/auth/logout', {})).status).toBeLessThan(300);
+    expect(await ended(loggedOut)).toBe(true);
+    expect(loggedOut.of('log').map((e) => e.data.code)).toContain('console_access_ended');
+    expect(stays.ended).toBe(false);
+    stays.close();
+
+    // A dongle that becomes someone else's (unpaired, then paired by bob): alice's console of it ends, and
+    // nothing bob's dongle says afterwards reaches her.
+    const aliceId = (await alice.get('/api/v1/auth/me')).body.user.id as string;
+    const bobId = (await bob.get('/api/v1/auth/me')).body.user.id as string;
+    const [other] = await cloud.database.db
+      .insert(dongles)
+      .values({
+        deviceId: randomBytes(8).toString('hex'),
+        ownerUserId: aliceId,
+        ownershipState: 'CLAIMED_ACTIVE',
+      })
+      .returning();
+    if (!other) throw new Error('no dongle row');
+    const before = await watch(alice, { path: consolePath(other.id) });
+    expect(before.status).toBe(200);
+    await cloud.database.db.update(dongles).set({ ownerUserId: bobId }).where(eq(dongles.id, other.id));
+    expect(await ended(before)).toBe(true);
+    await emitter.emit(consoleStreamKey('dongle', other.id), 'log', logData('bob-only'));
+    expect(before.of('log').map((e) => e.data.message)).not.toContain('bob-only');
+    expect((await watch(alice, { path: consolePath(other.id) })).status).toBe(404);
+    expect((await watch(bob, { path: consolePath(other.id) })).status).toBe(200);
   });
 
   it('streams with SSE headers, its request id first, a presence snapshot, then events with strictly increasing ids', async () => {
@@ -419,13 +460,21 @@ describe.each(await backends())('live console connections on $name', (backend) =
     streams = new ConsoleStreams({ engine: opened.engine, log: silent });
     const app = express();
     app.use(requestContext(silent));
+    const user = { id: randomUUID(), role: 'user' } as SessionUser;
     app.use((req, _res, next) => {
-      req.user = { id: randomUUID(), role: 'user' } as SessionUser;
+      req.user = user;
+      req.sessionId = 'a-session';
       next();
     });
     app.use(
       '/streams',
-      consoleRoutes({ streams, authorize: async () => {}, keepAliveMs: 100, maxQueueBytes: 256 * 1024 }),
+      consoleRoutes({
+        streams,
+        authorize: async () => {},
+        sessionUser: async () => user,
+        keepAliveMs: 100,
+        maxQueueBytes: 256 * 1024,
+      }),
     );
     app.use(errorHandler);
     server = http.createServer(app);

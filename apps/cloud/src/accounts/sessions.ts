@@ -60,6 +60,21 @@ export class SessionStore {
     return { kind: 'ok', user: row.user, sessionId: id };
   }
 
+  /**
+   * The user of a session already resolved (by its id, the token's hash), or null once it ended: logged out,
+   * expired, or its user disabled. Extends nothing: for checks that repeat on an open connection.
+   */
+  async current(sessionId: string): Promise<SessionUser | null> {
+    const [row] = await this.db
+      .select({ expiresAt: sessions.expiresAt, user: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(eq(sessions.id, sessionId))
+      .limit(1);
+    if (!row || row.expiresAt <= this.now() || row.user.status !== 'active') return null;
+    return row.user;
+  }
+
   async destroy(sessionId: string): Promise<void> {
     await this.db.delete(sessions).where(eq(sessions.id, sessionId));
   }
