@@ -60,8 +60,8 @@ export async function setup(ctx: CliContext, request: SetupRequest): Promise<Con
       ? 'The enrollment key is now in your shell history and sets up any machine until it is revoked on the Nodes page: next time, `canopy-node setup -` reads it from stdin instead.'
       : 'Keep the enrollment key secret, or revoke it on the Nodes page once your machines are set up.',
     runningPid(homePaths(home).pid)
-      ? `canopy-node is running from this home (pid ${runningPid(homePaths(home).pid)}): restart it to use the new registration.`
-      : 'Next: `canopy-node connect` runs the node in this terminal. (Service mode, `canopy-node install`, comes in the next release.)',
+      ? `canopy-node is running from this home (pid ${runningPid(homePaths(home).pid)}): restart it to use the new registration (\`canopy-node restart\` when it runs as a service).`
+      : 'Next: `canopy-node install` runs it as a service (starts at boot, restarts after a crash), or `canopy-node connect` runs it in this terminal.',
   ];
   ctx.stdout.write(`${lines.join('\n')}\n`);
   return config;

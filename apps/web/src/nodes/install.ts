@@ -47,7 +47,7 @@ export function installSteps(platform: Platform, origin: string, key: string | n
     {
       title: 'Install',
       command: `npm install -g ${origin}/downloads/canopy-node.tgz`,
-      note: `${NODE_REQUIRED[platform]} The package comes from your Canopy cloud, so the public npm registry is not needed.`,
+      note: `${NODE_REQUIRED[platform]} The package comes from your Canopy cloud; npm fetches its few dependencies from the npm registry.`,
     },
     {
       title: 'Set up',
