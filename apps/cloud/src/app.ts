@@ -39,6 +39,7 @@ import { metricsRoutes } from './metrics/routes';
 import { DataGateway } from './relay/data-gateway';
 import { Relay } from './relay/relay';
 import { relayRoutes } from './relay/routes';
+import { trimNotice } from './relay/trim-notice';
 import { consoleAccess } from './streams/access';
 import { ConsoleStreams } from './streams/console-streams';
 import { canFrameEvent } from './streams/frames';
@@ -157,13 +158,16 @@ export function createApp(deps: AppDeps) {
         return { agentId, token: async () => tokens.forAgent(await dongles.row(dongleId), agentId) };
       },
     },
-    audit: (groupId, details) =>
-      writeAudit(db, SYSTEM_ACTOR, {
+    audit: (groupId, details) => {
+      // The people watching the group hear of it too, not only the admins reading the audit log.
+      consoleStreams.notify(consoleStreamKey('group', groupId), 'log', trimNotice(details));
+      return writeAudit(db, SYSTEM_ACTOR, {
         action: 'relay.buffer_trimmed',
         targetType: 'group',
         targetId: groupId,
         details,
-      }),
+      });
+    },
     onFrames: (groupId, dongles, _from, message) => {
       // The live console, sampled there: only the frames it keeps are read out of the message. The data
       // plane itself is never sampled.

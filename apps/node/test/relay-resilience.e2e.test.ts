@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { backends } from '../../cloud/test/backends';
 import { Client, type Json } from '../../cloud/test/harness';
 import { run as cloudRun, serve } from '../../cloud/test/process';
+import { SseClient } from '../../cloud/test/sse-client';
 import { freePort, tempDirs, waitFor } from './cli-process';
 import { type RelayRig, startRelayRig } from './relay-rig';
 
@@ -64,6 +65,10 @@ describe.each(await backends())('the relay buffer at its retention limit, cloud 
     const admin = new Client(cloud.url);
     expect((await admin.login('admin@example.com')).status).toBe(200);
     rig = await startRelayRig({ cloudA: cloud.url });
+    // The owner watches the group console: a trim is told there too, not only to the audit log.
+    const cookie = [...rig.alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const sse = await SseClient.open(`${cloud.url}/api/v1/streams/groups/${rig.groupId}/console`, { cookie });
+    expect(sse.status).toBe(200);
     await rig.resetSink(rig.simB);
     await rig.stopB();
     await waitFor(
@@ -99,6 +104,17 @@ describe.each(await backends())('the relay buffer at its retention limit, cloud 
     // Trimmed to 90 % (4,500) in whole entries; one entry holds up to MAX_BATCH frames (several node batches
     // merge into one when the buffer is busy), so at most that much below it.
     expect(kept).toBeGreaterThan(4500 - MAX_BATCH);
+    const told = await waitFor('the trims on the group console', async () => {
+      const notices = sse.of('log').filter((e) => e.data.code === 'buffer_trimmed');
+      return notices.length === trims.length ? notices : undefined;
+    });
+    sse.close();
+    expect(told.reduce((n, e) => n + Number(e.data.details.frames), 0)).toBe(8500 - kept);
+    expect(told[0]?.data).toMatchObject({
+      level: 'warn',
+      details: { direction: 'a_to_b', reason: 'max_frames' },
+    });
+    expect(told[0]?.data.message).toMatch(/^[\d,]+ buffered A → B frames were dropped, the oldest first/);
 
     await rig.restartB();
     const sink = await rig.settledSink(rig.simB, kept, 30_000);

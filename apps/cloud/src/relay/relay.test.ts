@@ -143,6 +143,17 @@ describe('Relay', () => {
     expect(a.calls).toEqual([]);
   });
 
+  it('warns of pressure once the oldest waiting frame is past 80 % of the age limit, however few wait', async () => {
+    const { group, a, relay } = await bridged();
+    relay.frames(a.conn, group.id, 'a', encodeFrames(group.id, 'a', [frame(1), frame(2)]));
+    await expect.poll(() => relay.counters.up).toBe(2);
+    expect(await relay.buffer(group.id)).toEqual({ a_to_b: 2, b_to_a: 0, pressure: false });
+    clock += 0.79 * 600_000; // B has not acknowledged them for 7.9 minutes
+    expect((await relay.buffer(group.id)).pressure).toBe(false);
+    clock += 0.02 * 600_000;
+    expect(await relay.buffer(group.id)).toEqual({ a_to_b: 2, b_to_a: 0, pressure: true });
+  });
+
   it('drops frames from a node that does not bridge the side they claim to come from', async () => {
     const { group, b, relay } = await bridged();
     relay.frames(b.conn, group.id, 'a', encodeFrames(group.id, 'a', [frame(1), frame(2)]));

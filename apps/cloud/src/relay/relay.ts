@@ -380,11 +380,23 @@ export class Relay {
       .catch((err) => log.warn({ err: String(err), group_id: groupId }, 'could not record an ACK'));
   }
 
-  /** Buffered frames per direction and whether a limit is near (for the group page). */
+  /** Buffered frames per direction and whether a retention limit is near (for the group page). */
   async buffer(groupId: string): Promise<{ a_to_b: number; b_to_a: number; pressure: boolean }> {
-    const [ab, ba] = await Promise.all(DIRECTIONS.map((d) => this.pending(groupId, d)));
-    const limit = this.deps.maxFrames * PRESSURE_SHARE;
-    return { a_to_b: ab ?? 0, b_to_a: ba ?? 0, pressure: (ab ?? 0) > limit || (ba ?? 0) > limit };
+    const [ab, ba] = await Promise.all([this.buffered(groupId, 'a_to_b'), this.buffered(groupId, 'b_to_a')]);
+    return { a_to_b: ab.frames, b_to_a: ba.frames, pressure: ab.nearLimit || ba.nearLimit };
+  }
+
+  /**
+   * What one direction holds, and whether it is past PRESSURE_SHARE of either limit: the frames, or the age
+   * of the oldest (a quiet bus reaches the 10 minutes long before the 200,000 frames).
+   */
+  private async buffered(groupId: string, d: Direction): Promise<{ frames: number; nearLimit: boolean }> {
+    const frames = (await this.pending(groupId, d)) ?? 0;
+    if (frames === 0) return { frames, nearLimit: false };
+    if (frames > this.deps.maxFrames * PRESSURE_SHARE) return { frames, nearLimit: true };
+    const { firstId } = await this.deps.engine.streamInfo(K.stream(groupId, d));
+    const age = firstId === null ? 0 : this.deps.now() - streamIdTime(firstId);
+    return { frames, nearLimit: age > this.deps.maxAgeMs * PRESSURE_SHARE };
   }
 
   async close(): Promise<void> {

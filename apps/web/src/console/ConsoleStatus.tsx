@@ -40,8 +40,8 @@ export function GroupStatus({ live }: { live: GroupLive }) {
       </dl>
       {live.pressure && (
         <div className="alert alert-warning console-pressure" role="alert">
-          The buffer is nearly full. If the offline side doesn't come back soon, the oldest waiting frames
-          will be dropped.
+          The buffer is close to its limit (the number of frames it holds, or how long the oldest has waited).
+          If the offline side doesn't come back soon, the oldest waiting frames will be dropped.
         </div>
       )}
     </div>

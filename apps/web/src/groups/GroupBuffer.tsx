@@ -14,8 +14,8 @@ export function GroupBuffer({ group }: { group: Group }) {
       </p>
       {buffer.pressure && (
         <div className="alert alert-error" role="alert">
-          The buffer is nearly full. If the offline side doesn't come back soon, the oldest frames will be
-          dropped.
+          The buffer is close to its limit (the number of frames it holds, or how long the oldest has waited).
+          If the offline side doesn't come back soon, the oldest waiting frames will be dropped.
         </div>
       )}
       <Facts
