@@ -157,6 +157,7 @@ export function createApp(deps: AppDeps) {
           throw new ApiError(409, 'AGENT_OFFLINE', 'None of your nodes hears this dongle right now');
         return { agentId, token: async () => tokens.forAgent(await dongles.row(dongleId), agentId) };
       },
+      rejected: (dongleId, givenAt) => dongleConsole.relayTokenRejected(dongleId, givenAt),
     },
     audit: (groupId, details) => {
       // The people watching the group hear of it too, not only the admins reading the audit log.

@@ -10,11 +10,12 @@ import { isAllowedCommand } from '@canopy/remp';
 import { and, desc, eq } from 'drizzle-orm';
 import { type AuditActor, writeAudit } from '../audit/writer';
 import type { Db } from '../db/client';
-import { canConfigs, commands, dongles } from '../db/schema';
+import { canConfigs, commands, dongles, dongleTokens } from '../db/schema';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../log';
 import type { ConsoleEmitter } from '../streams/console-streams';
 import { consoleStreamKey } from '../streams/keys';
+import { SYSTEM_ACTOR } from './holds';
 import type { DongleRpc } from './rpc';
 import type { DongleService } from './service';
 import type { DongleTokens } from './tokens';
@@ -262,6 +263,23 @@ export class DongleConsole {
       });
     }
     return row.ownerUserId as string;
+  }
+
+  /**
+   * A relaying node says the dongle rejected the token the relay gave it at `givenAt`. Unless the dongle was
+   * paired again since (its token is newer: the relay joins again with that one), it was reset: RESET_DETECTED,
+   * as when a command's token is rejected, so that the owner is asked to pair it again.
+   */
+  async relayTokenRejected(dongleId: string, givenAt: Date): Promise<void> {
+    const row = await this.deps.dongles.row(dongleId);
+    if (row.ownershipState !== 'CLAIMED_ACTIVE') return;
+    const [current] = await this.deps.db
+      .select({ createdAt: dongleTokens.createdAt })
+      .from(dongleTokens)
+      .where(eq(dongleTokens.dongleId, dongleId))
+      .limit(1);
+    if (current && current.createdAt > givenAt) return;
+    await this.tokenRejected(row, SYSTEM_ACTOR);
   }
 
   /** The dongle no longer knows its token (a factory reset): RESET_DETECTED (spec 002 §11.3 trigger 2). */

@@ -62,11 +62,16 @@ describe('Relay', () => {
   /** The dongles' tokens as the cloud holds them now. */
   let tokens: Record<string, string>;
   let clock: number;
+  /** The modes the relay set, and the dongles it said rejected their token. */
+  let modes: string[];
+  let rejected: Array<{ dongleId: string; givenAt: number }>;
 
   async function bridged() {
     engine = new GatedEngine();
     tokens = { 'dongle-a': 'token-a1', 'dongle-b': 'token-b1' };
     clock = Date.now();
+    modes = [];
+    rejected = [];
     const group: RelayGroup = {
       id: randomUUID(),
       owner_user_id: 'u1',
@@ -78,12 +83,21 @@ describe('Relay', () => {
       engine,
       log,
       now: () => clock,
-      groups: { bridged: async () => [group], setMode: async () => {} },
+      groups: {
+        bridged: async () => [group],
+        setMode: async (_id, mode, reason) => {
+          group.mode = mode;
+          modes.push(`${mode}: ${reason}`);
+        },
+      },
       dongles: {
         route: async (_user, dongleId) => ({
           agentId: dongleId === 'dongle-a' ? 'node-a' : 'node-b',
           token: async () => tokens[dongleId] as string,
         }),
+        rejected: async (dongleId, givenAt) => {
+          rejected.push({ dongleId, givenAt: givenAt.getTime() });
+        },
       },
       audit: async () => {},
       replayRate: 5000,
@@ -169,7 +183,13 @@ describe('Relay', () => {
         .map((m) => JSON.parse(m) as { type: string; token?: string; reason?: string })
         .filter((m) => m.type !== 'group_state');
     expect(joins()).toMatchObject([{ type: 'group_join', token: 'token-b1' }]);
+    const joinedAt = clock;
     relay.sideError(b.conn, group.id, 'b', 'TOKEN_REJECTED');
+    relay.sideError(b.conn, group.id, 'b', 'TOKEN_REJECTED'); // said again: told once
+    // The side is down at once (the group degraded, not "active" with a dongle that refuses everything), and
+    // the dongle is reported for its owner to pair again.
+    await expect.poll(() => modes).toEqual(['degraded: side b offline']);
+    expect(rejected).toEqual([{ dongleId: 'dongle-b', givenAt: joinedAt }]);
     // The same token is never offered again: the dongle would count each try as a failure.
     clock += 60_000;
     await relay.reconcile();
@@ -182,6 +202,7 @@ describe('Relay', () => {
       { type: 'group_leave', reason: 'the dongle was paired again: joining with its new token' },
       { type: 'group_join', token: 'token-b2' },
     ]);
+    expect(modes).toEqual(['degraded: side b offline', 'active: both sides are online']);
     // Other errors, or errors from a node that does not bridge the side, change nothing.
     relay.sideError(b.conn, group.id, 'b', 'DONGLE_UNKNOWN');
     tokens['dongle-b'] = 'token-b3';

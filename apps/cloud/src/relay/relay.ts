@@ -55,6 +55,8 @@ export type RelayDeps = {
       dongleId: string,
       prefer?: string,
     ): Promise<{ agentId: string; token: () => Promise<string> }>;
+    /** The dongle rejected the token it was given at `givenAt` (reset, unless it was paired again since). */
+    rejected?(dongleId: string, givenAt: Date): Promise<void>;
   };
   /** Audits a trim of the buffer (an operational event, spec 002 §13.3.4). */
   audit(groupId: string, details: Record<string, unknown>): Promise<void>;
@@ -96,6 +98,8 @@ type Attachment = {
   loop: Promise<void>;
   /** SHA-256 of the token the node was given (never the token), to tell when the dongle has a new one. */
   tokenHash: string;
+  /** When the token was opened for the node. */
+  givenAt: number;
   /** When the node said the dongle rejected that token, and when the relay last looked for a new one. */
   rejectedAt: number | null;
   checkedAt: number;
@@ -344,8 +348,18 @@ export class Relay {
    */
   sideError(conn: DataConnection, groupId: string, side: Side, code: string): void {
     const att = this.attachments.get(key(groupId, side));
-    if (!att || att.conn !== conn || code !== 'TOKEN_REJECTED') return;
-    att.rejectedAt ??= this.deps.now();
+    if (!att || att.conn !== conn || code !== 'TOKEN_REJECTED' || att.rejectedAt !== null) return;
+    att.rejectedAt = this.deps.now();
+    // The side cannot relay: the group is degraded at once, and the dongle asks its owner to pair it again.
+    this.deps.log.warn(
+      { group_id: groupId, side, dongle_id: att.dongleId },
+      'the dongle rejected its token: the side is down until it is paired again',
+    );
+    void (this.deps.dongles.rejected?.(att.dongleId, new Date(att.givenAt)) ?? Promise.resolve())
+      .catch((err) =>
+        this.deps.log.warn({ err: String(err), dongle_id: att.dongleId }, 'could not mark a reset dongle'),
+      )
+      .finally(() => void this.reconcile());
   }
 
   /** For a side whose token was rejected: the dongle's token if it changed since (checked now and then). */
@@ -461,9 +475,12 @@ export class Relay {
     }
     const at = now();
     for (const att of this.attachments.values()) {
+      // A side whose dongle refuses its token stays with its node (so that no other node is offered the same
+      // token), but is not a working side on any instance.
+      const rejected = att.rejectedAt !== null ? { rejected: true } : {};
       await engine.setValue(
         K.side(att.groupId, att.side),
-        JSON.stringify({ agent_id: att.conn.agentId, at }),
+        JSON.stringify({ agent_id: att.conn.agentId, at, ...rejected }),
       );
     }
     for (const group of bridged) {
@@ -521,11 +538,13 @@ export class Relay {
   }
 
   private async present(groupId: string, side: Side, at: number): Promise<boolean> {
-    if (this.attachments.has(key(groupId, side))) return true;
+    const att = this.attachments.get(key(groupId, side));
+    if (att) return att.rejectedAt === null;
     const raw = await this.deps.engine.getValue(K.side(groupId, side));
     if (!raw) return false;
     try {
-      return at - Number((JSON.parse(raw) as { at: number }).at) < PRESENCE_STALE_MS;
+      const said = JSON.parse(raw) as { at: number; rejected?: boolean };
+      return !said.rejected && at - Number(said.at) < PRESENCE_STALE_MS;
     } catch {
       return false;
     }
@@ -550,6 +569,7 @@ export class Relay {
       stopped: false,
       loop: Promise.resolve(),
       tokenHash: hashToken(token),
+      givenAt: this.deps.now(),
       rejectedAt: null,
       checkedAt: 0,
     };
