@@ -1,10 +1,18 @@
 import os from 'node:os';
 import { NodeServiceKind, type TaskMessage, type TaskUpdate } from '@canopy/protocol';
+import type { Logger } from 'pino';
 import { Bridge } from './bridge/bridge';
 import type { DiscoveryEnv } from './cli/env';
-import { type Config, fixPermissions, homePaths, resolveWsUrl } from './config';
-import { type CredentialOptions, loadToken } from './credential';
-import { handleCrashes, startHealthServer } from './health';
+import { type Config, fixPermissions, homePaths, readRawConfig, resolveWsUrl } from './config';
+import {
+  CredentialError,
+  type CredentialOptions,
+  KEYCHAIN_RETRY,
+  KeychainUnreachableError,
+  loadToken,
+  waitForKeychain,
+} from './credential';
+import { type HealthOptions, handleCrashes, type LinkStatusLike, startHealthServer } from './health';
 import { Link } from './link/link';
 import { createLogger, type LogMode } from './log';
 import { type MeshStatus, type RunningMesh, startMesh } from './mesh';
@@ -46,15 +54,25 @@ const CRASH_LINK_MS = 2000;
 const TASKS_STOP_MS = 3000;
 const RELAY_STOP_MS = 2000;
 
+/** What /health reports, switched from the start-up phase to the running node's parts. */
+type HealthReport = Pick<HealthOptions, 'status' | 'lastTaskAt' | 'dongles' | 'relay' | 'mesh'>;
+
 /**
  * Runs the node until SIGTERM/SIGINT (then resolves 0 after a clean shutdown) or a crash (exit 1, so a
- * service manager restarts it). Order: token, permissions, pid file, logs, tasks + link, health.
+ * service manager restarts it). Order: token, permissions, pid file, logs, health, the keychain wait if
+ * the keychain did not answer, tasks + link, mesh.
  */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
   const { home, config, mode } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  const token = config.nodeId ? await loadToken(home, options.credential) : null;
-  if (!config.nodeId || !token) throw new NotSetUpError();
+  if (!config.nodeId) throw new NotSetUpError();
+  // A keychain that does not answer is waited for below, once the logs and /health can say so; no token,
+  // or a credential file that cannot be decrypted, fails here at once.
+  const first = await loadToken(home, options.credential).catch((err: unknown) => {
+    if (err instanceof KeychainUnreachableError) return err;
+    throw err;
+  });
+  if (first === null) throw new NotSetUpError();
 
   const paths = homePaths(home);
   const fixes = fixPermissions(home);
@@ -80,6 +98,52 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
 
   const workspaceRoot = config.tasks.workspaceRoot ?? defaultWorkspaceRoot(os.homedir());
   log.info({ workspaceRoot, policy: config.tasks.policy }, 'tasks work in the workspace folder');
+
+  // The device mesh (spec 001), started after the health endpoint; until then and when off it says so there.
+  let mesh: RunningMesh | null = null;
+  let meshDown: MeshStatus = { enabled: false };
+  // Until the link exists /health says the node is starting, or waiting for the keychain and why.
+  const early: LinkStatusLike = { state: 'CONNECTING', wsConnected: false, reconnects: 0, since: new Date() };
+  let report: HealthReport = { status: () => early, lastTaskAt: () => null };
+  const health =
+    config.healthPort > 0
+      ? await startHealthServer({
+          port: config.healthPort,
+          version: VERSION,
+          nodeId: config.nodeId,
+          status: () => report.status(),
+          lastTaskAt: () => report.lastTaskAt(),
+          dongles: () => report.dongles?.(),
+          relay: () => report.relay?.(),
+          mesh: () => report.mesh?.(),
+          log: log.child({ component: 'health' }),
+        })
+      : null;
+  if (health) log.info({ port: health.port }, `health endpoint on http://127.0.0.1:${health.port}/health`);
+
+  let token = first;
+  if (token instanceof KeychainUnreachableError) {
+    const undo = async () => {
+      await health?.close().catch(() => undefined);
+      logger.flush();
+      logger.close();
+      releasePid();
+    };
+    let waited: string | null;
+    try {
+      waited = await tokenFromKeychain(options, log, token, early);
+    } catch (err) {
+      log.fatal({ err }, 'canopy-node could not start');
+      await undo();
+      throw err;
+    }
+    if (waited === null) {
+      log.info({ code: 0 }, 'canopy-node stopped');
+      await undo();
+      return 0;
+    }
+    token = waited;
+  }
 
   let runner: TaskRunner | undefined;
   let bridge: Bridge | undefined;
@@ -137,26 +201,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   });
   dataLink = relay;
   link.on('welcome', () => dongles.reconnected());
-
-  // The device mesh (spec 001), started after the health endpoint; until then and when off it says so there.
-  let mesh: RunningMesh | null = null;
-  let meshDown: MeshStatus = { enabled: false };
-
-  const health =
-    config.healthPort > 0
-      ? await startHealthServer({
-          port: config.healthPort,
-          version: VERSION,
-          nodeId: config.nodeId,
-          status: () => link.status(),
-          lastTaskAt: () => tasks.lastTaskAt(),
-          dongles: () => dongles.status(),
-          relay: () => relay.status(),
-          mesh: () => mesh?.status() ?? meshDown,
-          log: log.child({ component: 'health' }),
-        })
-      : null;
-  if (health) log.info({ port: health.port }, `health endpoint on http://127.0.0.1:${health.port}/health`);
+  report = {
+    status: () => link.status(),
+    lastTaskAt: () => tasks.lastTaskAt(),
+    dongles: () => dongles.status(),
+    relay: () => relay.status(),
+    mesh: () => mesh?.status() ?? meshDown,
+  };
 
   // A taken port or a broken store is logged and the rest of the node runs on.
   if (options.mesh ?? config.mesh.enabled) {
@@ -239,6 +290,73 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     throw err;
   }
   return stopped;
+}
+
+/**
+ * The token from an OS keychain that the first read could not reach: on Linux at boot with lingering there
+ * is no session bus yet, or the keyring stays locked until the user logs in. Waiting beats exiting, since a
+ * service manager gives up restarting long before anyone logs in. `shown` is what /health reports meanwhile.
+ * Resolves null when SIGTERM/SIGINT ends the wait.
+ */
+async function tokenFromKeychain(
+  options: DaemonOptions,
+  log: Logger,
+  first: KeychainUnreachableError,
+  shown: LinkStatusLike,
+): Promise<string | null> {
+  const startedAt = Date.now();
+  const firstS = KEYCHAIN_RETRY.firstMs / 1000;
+  const maxS = KEYCHAIN_RETRY.maxMs / 1000;
+  Object.assign(shown, {
+    state: 'WAITING',
+    reason:
+      'waiting for the OS keychain, which holds the agent token: log in to this machine or unlock the keychain, or keep the token in an encrypted file (CANOPY_NODE_CREDENTIAL_STORE=file canopy-node setup <KEY>)',
+    lastError: first.detail,
+    since: new Date(startedAt),
+  });
+  log.warn(
+    { keychain: first.detail },
+    `the OS keychain, which holds the agent token, cannot be reached (${first.detail}): canopy-node waits and starts by itself once you log in to this machine or unlock the keychain (it tries again after ${firstS} s, then at growing intervals of up to ${maxS} s); to start without anyone logged in, keep the token in an encrypted file instead: CANOPY_NODE_CREDENTIAL_STORE=file canopy-node setup <KEY>`,
+  );
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'shutting down while waiting for the OS keychain');
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let token: string | null;
+  try {
+    token = await waitForKeychain(options.home, options.credential, {
+      signal: stop.signal,
+      onRetry: (err, nextInMs) => {
+        shown.lastError = err.detail;
+        log.debug(
+          { keychain: err.detail },
+          `the OS keychain still cannot be reached; next try in ${nextInMs / 1000} s`,
+        );
+      },
+    });
+  } catch (err) {
+    if (stop.signal.aborted) return null;
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  // The keychain answers, but the token is gone from it.
+  if (token === null) throw new NotSetUpError();
+  // `canopy-node setup` ran meanwhile (the way out the warning names): this config is another node's.
+  if (readRawConfig(options.home)?.nodeId !== options.config.nodeId) {
+    throw new CredentialError(
+      'canopy-node was set up again while it waited for the OS keychain: exiting, so that it starts again with the new registration',
+    );
+  }
+  log.info(
+    { waitedS: Math.round((Date.now() - startedAt) / 1000) },
+    'the OS keychain answers and holds the agent token: starting',
+  );
+  return token;
 }
 
 /** Waits for `op` at most `ms`; a slow goodbye must not keep a stopping process alive. */

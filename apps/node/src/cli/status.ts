@@ -1,5 +1,5 @@
 import { homePaths } from '../config';
-import { describeStore, loadToken } from '../credential';
+import { describeStore, KeychainUnreachableError, loadToken } from '../credential';
 import type { HealthBody } from '../health';
 import { serviceManager } from '../service';
 import { runningPid, VERSION } from '../system';
@@ -15,7 +15,13 @@ export async function status(ctx: CliContext): Promise<number> {
   const lines: string[] = [`canopy-node ${VERSION}`];
   const row = (label: string, value: string) => lines.push(`  ${`${label}:`.padEnd(12)}${value}`);
 
-  const token = exists ? await loadToken(home, credentialOptions(ctx)).catch(() => null) : null;
+  // A keychain that cannot be reached now (locked, no session yet) still means set up: the daemon waits for it
+  // and /health says so.
+  const token = exists
+    ? await loadToken(home, credentialOptions(ctx)).catch((err: unknown) =>
+        err instanceof KeychainUnreachableError ? 'in an unreachable keychain' : null,
+      )
+    : null;
   if (!config.nodeId || !token) {
     row('node', 'not set up: run `canopy-node setup <KEY>` with an enrollment key from the Nodes page');
     row('home', home);

@@ -1,4 +1,4 @@
-export { CredentialError } from './errors';
+export { CredentialError, KeychainUnreachableError } from './errors';
 export {
   type KeychainEntry,
   type KeychainFactory,
@@ -15,3 +15,4 @@ export {
   saveToken,
   writeToken,
 } from './store';
+export { KEYCHAIN_RETRY, waitForKeychain } from './wait';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { type CredentialStoreKind, homePaths, readRawConfig, updateConfig } from '../config';
 import { machineId } from '../system/machine-id';
 import { readEncryptedFile, writeEncryptedFile } from './encrypted-file';
-import { CredentialError } from './errors';
+import { CredentialError, KeychainUnreachableError } from './errors';
 import { type KeychainFactory, keychainAccount, osKeychain, probeKeychain } from './keychain';
 
 export type StorePreference = 'auto' | CredentialStoreKind;
@@ -60,20 +60,24 @@ export async function writeToken(
   return 'file';
 }
 
-/** The agent token, or null when this home was never set up. */
+/**
+ * The agent token, or null when this home was never set up. A keychain that does not answer is a
+ * KeychainUnreachableError (it may pass); any other CredentialError will not pass by itself.
+ */
 export async function loadToken(home: string, options: CredentialOptions = {}): Promise<string | null> {
   const kind = recordedStore(home) ?? (fs.existsSync(homePaths(home).credential) ? 'file' : null);
   if (kind === 'file') return readEncryptedFile(homePaths(home).credential, keySource(home, options));
   if (kind === 'keychain') {
     const keychain = options.keychain === undefined ? osKeychain : options.keychain;
+    if (!keychain) {
+      throw new CredentialError(
+        'the agent token is kept in the OS keychain, which cannot be reached: this process was given no keychain',
+      );
+    }
     try {
-      if (!keychain) throw new Error('no keychain');
       return await (await keychain(keychainAccount(home))).get();
     } catch (err) {
-      throw new CredentialError(
-        `the agent token is kept in the OS keychain, which cannot be reached now (${(err as Error).message}): unlock the keychain, or run canopy-node setup again to keep it in an encrypted file`,
-        { cause: err },
-      );
+      throw new KeychainUnreachableError(err instanceof Error ? err.message : String(err), { cause: err });
     }
   }
   return null;
