@@ -80,7 +80,7 @@ export async function startMeshServer(o: MeshServerOptions): Promise<MeshServer>
       ) => Promise<void> | void,
     ): Handler =>
     (req, res) => {
-      const auth = service.authenticate(req.headers.authorization, permission);
+      const auth = service.authenticate(req.headers.authorization, permission, req.socket.remoteAddress);
       if (!auth.ok) {
         log.info({ code: auth.code, peer: auth.nodeId, path: req.url }, 'peer request refused');
         req.resume();
@@ -249,7 +249,11 @@ export async function startMeshServer(o: MeshServerOptions): Promise<MeshServer>
   // Expect: 100-continue (peers sending a file): refuse a bad token or too large a file before the body.
   lan.on('checkContinue', (req, res) => {
     if (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/api/files') {
-      const auth = service.authenticate(req.headers.authorization, PERMISSIONS.sendFile);
+      const auth = service.authenticate(
+        req.headers.authorization,
+        PERMISSIONS.sendFile,
+        req.socket.remoteAddress,
+      );
       const refusal = auth.ok ? service.fileRefusal(contentLength(req)) : new MeshFailure(auth.code);
       if (refusal) {
         log.info(

@@ -70,6 +70,31 @@ describe('the mesh service', () => {
     expect(dump).not.toContain(token);
   });
 
+  it('calls a paired canopy-node at the address it now calls from, once its address changed', async () => {
+    const offer = await r.service.startPairing();
+    const code = parsePairingLink(offer.url)?.code ?? '';
+    const laptop = {
+      node_id: 'laptop-1',
+      name: 'Laptop',
+      kind: 'node' as const,
+      hostname: '10.0.0.5',
+      port: 9848,
+      fingerprint: 'cd'.repeat(32),
+    };
+    const token = r.service.verifyPairing({ code, pin: offer.pin, node_identity: laptop }, '::ffff:10.0.0.5')
+      .peer_node.access_token;
+    expect(r.store.getNode('laptop-1')?.hostname).toBe('10.0.0.5');
+    // DHCP gave the laptop another address; its next call (a status check, a file) comes from there.
+    expect(r.service.authenticate(`Bearer ${token}`, 'node:read', '::ffff:10.0.0.23').ok).toBe(true);
+    expect(r.store.getNode('laptop-1')).toMatchObject({ hostname: '10.0.0.23', port: 9848 });
+    // A refused call moves nothing; nor does a phone, which is never called back.
+    expect(r.service.authenticate(`Bearer ${token}x`, 'node:read', '10.0.0.99').ok).toBe(false);
+    expect(r.store.getNode('laptop-1')?.hostname).toBe('10.0.0.23');
+    const phoneToken = await pairPhone(r);
+    expect(r.service.authenticate(`Bearer ${phoneToken}`, 'node:read', '10.0.0.77').ok).toBe(true);
+    expect(r.store.getNode('phone-1')?.hostname).toBe('');
+  });
+
   it('accepts the token for what it grants and refuses what it does not', async () => {
     const token = await pairPhone(r);
     expect(r.service.authenticate(`Bearer ${token}`, 'files:write')).toMatchObject({

@@ -132,6 +132,8 @@ export class MeshService {
   private readonly limiter = new SourceLimiter();
   /** last_used_at / last_seen_at waiting to be written, by issued token id. */
   private readonly touches = new Map<number, { nodeId: string; at: number }>();
+  /** Where each paired device last called from (see noteAddress). */
+  private readonly addresses = new Map<string, string>();
   private readonly now: () => number;
   /** Where peers reach this node; set once the LAN listener is up. */
   advertise = { hostname: '127.0.0.1', port: 0 };
@@ -203,8 +205,11 @@ export class MeshService {
 
   // --- peer authentication (spec 001 phase 4) ---
 
-  /** Bearer token → issued_tokens by hash; refuses unknown, revoked, expired and unpermitted; renews when near. */
-  authenticate(authorization: string | undefined, permission: string): AuthResult {
+  /**
+   * Bearer token → issued_tokens by hash; refuses unknown, revoked, expired and unpermitted; renews when near.
+   * `source` is the request's remote address: a paired canopy-node calling from a new one is called back there.
+   */
+  authenticate(authorization: string | undefined, permission: string, source = ''): AuthResult {
     const token = bearerToken(authorization);
     if (!token) return { ok: false, code: 'MESH_TOKEN_MISSING' };
     const now = this.now();
@@ -224,7 +229,26 @@ export class MeshService {
     } else if (row.lastUsedAt === null || now - row.lastUsedAt >= TOUCH_EVERY_MS) {
       this.touches.set(row.id, { nodeId: row.nodeId, at: now });
     }
+    this.noteAddress(row.nodeId, source);
     return { ok: true, peer: { nodeId: row.nodeId, permissions: row.permissions, expiresAt } };
+  }
+
+  /**
+   * A paired canopy-node that calls from another address than the one we call it at (DHCP gave it a new one)
+   * is called there from now on; else it would stay Offline until paired again, though it checks in every
+   * minute. Remembered per device, so an unchanged address costs no read.
+   */
+  private noteAddress(nodeId: string, source: string): void {
+    const address = reachableAddress(source);
+    if (!address || this.addresses.get(nodeId) === address) return;
+    this.addresses.set(nodeId, address);
+    const node = this.o.store.getNode(nodeId);
+    if (!node || node.kind !== 'node' || node.hostname === address) return;
+    this.o.store.moveNode(nodeId, address);
+    this.o.log.info(
+      { peer: nodeId, from: node.hostname, to: address },
+      'a paired device calls from a new address: calling it there from now on',
+    );
   }
 
   /** Writes the pending last_used_at / last_seen_at in one transaction (the background loop every few s). */

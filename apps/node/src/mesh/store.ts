@@ -183,6 +183,11 @@ export class MeshStore {
     return rows.map(nodeRow);
   }
 
+  /** A paired device's new address (it calls from there now). */
+  moveNode(id: string, hostname: string): void {
+    this.db.prepare('UPDATE mesh_nodes SET hostname = ? WHERE id = ?').run(hostname, id);
+  }
+
   seen(id: string, now: number): void {
     this.db
       .prepare('UPDATE mesh_nodes SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?) WHERE id = ?')
