@@ -243,7 +243,7 @@ export class MeshService {
     if (!address || this.addresses.get(nodeId) === address) return;
     this.addresses.set(nodeId, address);
     const node = this.o.store.getNode(nodeId);
-    if (!node || node.kind !== 'node' || node.hostname === address) return;
+    if (node?.kind !== 'node' || node.hostname === address) return;
     this.o.store.moveNode(nodeId, address);
     this.o.log.info(
       { peer: nodeId, from: node.hostname, to: address },
