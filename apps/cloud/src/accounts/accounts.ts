@@ -10,6 +10,7 @@ import { invalidMailToken, issueMailToken, spendAllMailTokens, spendMailToken } 
 import { hashPassword, verifyPassword } from './passwords';
 import { assertUnder, hitAll, WINDOWS } from './rate-limits';
 import type { SessionStore, SessionUser } from './sessions';
+import { announceUserStatus } from './status-changes';
 
 export type AccountsDeps = {
   db: Db;
@@ -230,13 +231,17 @@ export class Accounts {
     });
   }
 
-  /** Disable or enable an account (super_admin). Disabling ends every session of the user at once. */
+  /**
+   * Disable or enable an account (super_admin). Disabling ends every session of the user at once; once it is
+   * committed it is announced (status-changes.ts) so that every instance closes the user's node connections
+   * and stops bridging their groups. Enabling is announced too: the relay bridges their groups again.
+   */
   async setStatus(admin: SessionUser, targetId: string, status: 'active' | 'disabled', actor: AuditActor) {
-    const { db, now } = this.deps;
+    const { db, engine, now } = this.deps;
     if (admin.id === targetId && status === 'disabled') {
       throw new ApiError(409, 'CONFLICT', 'You cannot disable your own account');
     }
-    return db.transaction(async (tx) => {
+    const user = await db.transaction(async (tx) => {
       const [before] = await tx.select().from(users).where(eq(users.id, targetId)).for('update').limit(1);
       if (!before) throw new ApiError(404, 'NOT_FOUND', 'User not found');
       const [after] = await tx
@@ -254,6 +259,9 @@ export class Accounts {
       });
       return after;
     });
+    // Even when the status did not change: disabling again is how an admin repeats a lost announcement.
+    await announceUserStatus(engine, { user_id: targetId, status });
+    return user;
   }
 
   async hasUsers(): Promise<boolean> {

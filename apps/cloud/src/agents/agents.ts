@@ -7,10 +7,10 @@ import {
   type TaskSpec,
   type TaskUpdate,
 } from '@canopy/protocol';
-import { and, asc, count, desc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, exists, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { type AuditActor, writeAudit } from '../audit/writer';
 import type { Db } from '../db/client';
-import { agents, agentTokens, tasks } from '../db/schema';
+import { agents, agentTokens, tasks, users } from '../db/schema';
 import { ApiError } from '../http/errors';
 import {
   type AgentRow,
@@ -82,7 +82,10 @@ export class AgentService {
 
   /**
    * A WebSocket connection was accepted: in one statement (a reconnect storm makes thousands of these), issue
-   * its session token, mark the node online over `ws`, and say whether messages wait beyond its cursor.
+   * its session token, mark the node online over `ws`, and say whether messages wait beyond its cursor. Null
+   * when its user's account is disabled by now: the disable may have been announced between the connection's
+   * authentication and its registration, unseen by it. (The session token is then written all the same, and
+   * refused like every token of a disabled account.)
    */
   async welcome(agentId: string) {
     const { db, now, sessionTtlMs } = this.deps;
@@ -99,7 +102,17 @@ export class AgentService {
       .with(issued)
       .update(agents)
       .set({ lastSeenAt: now(), offlineAt: null, connectionType: 'ws' })
-      .where(eq(agents.id, agentId))
+      .where(
+        and(
+          eq(agents.id, agentId),
+          exists(
+            db
+              .select({ id: users.id })
+              .from(users)
+              .where(and(eq(users.id, agents.userId), eq(users.status, 'active'))),
+          ),
+        ),
+      )
       .returning({
         name: agents.name,
         ackedCursor: agents.ackedCursor,
@@ -107,7 +120,7 @@ export class AgentService {
         // `agent_id = id` compare two columns of tasks.
         pending: sql<boolean>`exists (select 1 from tasks t where t.agent_id = agents.id and t.cursor > agents.acked_cursor and t.status = 'queued')`,
       });
-    if (!row) throw new ApiError(404, 'NOT_FOUND', 'Node not found');
+    if (!row) return null;
     return { ...row, token: session.token, expiresAt: session.expiresAt };
   }
 

@@ -10,7 +10,9 @@ import {
   NodeMessage,
 } from '@canopy/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { ACCOUNT_DISABLED_CLOSE } from '../accounts/status-changes';
 import type { Db } from '../db/client';
+import type { Unsubscribe } from '../engine';
 import { ApiError } from '../http/errors';
 import { requestIdFor } from '../http/request-context';
 import type { Logger } from '../log';
@@ -67,7 +69,8 @@ export type GatewayDeps = {
 /**
  * WS /ws/agent, the control channel (spec 000 §1, spec 002 §9.2). One live connection per agent across all
  * instances: a newer one replaces the older (close 4000). The server pings every `pingIntervalMs` and closes
- * a connection silent for `idleTimeoutMs` (close 4008).
+ * a connection silent for `idleTimeoutMs` (close 4008). When a user is disabled, every connection of their
+ * nodes closes (ACCOUNT_DISABLED_CLOSE), on whichever instance holds it.
  */
 export class AgentGateway {
   // The gateway tracks its connections itself (`connections`), so ws need not keep a second set.
@@ -79,11 +82,21 @@ export class AgentGateway {
   private readonly connections = new Map<string, Connection>();
   private readonly timer: NodeJS.Timeout;
   private readonly gate: HandshakeGate;
+  private readonly accountWatch: Promise<Unsubscribe>;
 
   constructor(private readonly deps: GatewayDeps) {
     this.gate = new HandshakeGate(deps.handshakeConcurrency, deps.handshakeQueueMax);
     this.timer = setInterval(() => this.sweep(), deps.pingIntervalMs);
     this.timer.unref();
+    this.accountWatch = deps.hub
+      .listenUsers((change) => {
+        if (change.status === 'disabled') this.closeAccount(change.user_id);
+      })
+      .catch((err) => {
+        // New connections are refused all the same (authentication reads the account's status).
+        deps.log.error({ err }, 'cannot hear account changes; a disabled user’s nodes stay connected here');
+        return async () => {};
+      });
   }
 
   isConnected(agentId: string): boolean {
@@ -155,12 +168,21 @@ export class AgentGateway {
     });
   }
 
-  /** Registers the connection and sends `welcome`; resolves once the welcome is on its way. */
+  /** Closes the connections of a disabled user's nodes on this instance; they are refused until enabled. */
+  private closeAccount(userId: string): void {
+    for (const conn of this.connections.values()) {
+      if (conn.userId !== userId) continue;
+      this.logOf(conn).info('account disabled; closing the node’s connection');
+      conn.ws.close(ACCOUNT_DISABLED_CLOSE, 'account disabled');
+    }
+  }
+
   /** A connection's logger, made when a line is written. */
   private logOf(conn: Connection): Logger {
     return this.deps.log.child({ request_id: conn.requestId, ws: AGENT_WS_PATH, agent_id: conn.agentId });
   }
 
+  /** Registers the connection and sends `welcome`; resolves once the welcome is on its way. */
   private async open(ws: WebSocket, agent: AgentRow, startedAt: number, requestId: string): Promise<void> {
     const { service, hub, now } = this.deps;
     const agentId = agent.id;
@@ -215,6 +237,11 @@ export class AgentGateway {
       });
       await hub.signal(agentId, { kind: 'connected', connection: conn.id, startedAt });
       const welcome = await service.welcome(agentId);
+      if (!welcome) {
+        this.logOf(conn).info('account disabled during the handshake; closing');
+        ws.close(ACCOUNT_DISABLED_CLOSE, 'account disabled');
+        return;
+      }
       conn.sentCursor = welcome.ackedCursor;
       send(conn, {
         type: 'welcome',
@@ -320,6 +347,7 @@ export class AgentGateway {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    await (await this.accountWatch)();
     for (const conn of this.connections.values())
       conn.ws.close(AgentCloseCode.GOING_AWAY, 'server shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));

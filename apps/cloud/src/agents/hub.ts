@@ -1,4 +1,5 @@
 import type { DongleRequestMessage } from '@canopy/protocol';
+import { listenUserStatus, type UserStatusChange } from '../accounts/status-changes';
 import type { StreamEngine, Unsubscribe } from '../engine';
 import type { SealedSignal, SignalSealer } from './signal-seal';
 
@@ -41,6 +42,11 @@ export class AgentHub {
       return this.engine.publish(channel(agentId), JSON.stringify(wire));
     }
     return this.engine.publish(channel(agentId), JSON.stringify(signal));
+  }
+
+  /** Account status changes (one subscription for all of a gateway's nodes): a disabled user's nodes close. */
+  listenUsers(handler: (change: UserStatusChange) => void): Promise<Unsubscribe> {
+    return listenUserStatus(this.engine, handler);
   }
 
   listen(agentId: string, handler: (signal: AgentSignal) => void): Promise<Unsubscribe> {

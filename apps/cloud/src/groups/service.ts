@@ -8,11 +8,11 @@ import {
   type GroupSideName,
   type GroupsChanged,
 } from '@canopy/protocol';
-import { and, asc, eq, inArray, ne, type SQL } from 'drizzle-orm';
+import { and, asc, eq, exists, inArray, ne, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { type AuditActor, writeAudit } from '../audit/writer';
 import type { Db } from '../db/client';
-import { dongleGroupMembers, dongleGroups, dongles } from '../db/schema';
+import { dongleGroupMembers, dongleGroups, dongles, users } from '../db/schema';
 import type { DongleService } from '../dongles/service';
 import type { StreamEngine } from '../engine';
 import { ApiError } from '../http/errors';
@@ -269,9 +269,18 @@ export class GroupService {
     return row ? toRuntime(row) : null;
   }
 
-  /** Every group the relay must bridge (active or degraded). */
+  /**
+   * Every group the relay must bridge: active or degraded, of an owner whose account is active. A disabled
+   * user's groups keep their mode and bridge again once the account is enabled.
+   */
   async bridged(): Promise<GroupRuntime[]> {
-    return (await this.rows(ne(dongleGroups.mode, 'inactive'))).map(toRuntime);
+    const ownerActive = exists(
+      this.deps.db
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.id, dongleGroups.ownerUserId), eq(users.status, 'active'))),
+    );
+    return (await this.rows(and(ne(dongleGroups.mode, 'inactive'), ownerActive))).map(toRuntime);
   }
 
   /** The group a dongle is in and its side there, or null. */
@@ -300,7 +309,7 @@ export class GroupService {
     return row;
   }
 
-  private rows(where: SQL): Promise<GroupRow[]> {
+  private rows(where: SQL | undefined): Promise<GroupRow[]> {
     return this.deps.db
       .select({
         group: dongleGroups,

@@ -28,8 +28,9 @@ type Conn = DataConnection & { ws: WebSocket; lastHeardAt: number; requestId: st
 
 /**
  * WS /ws/data (spec 002 §13.3): the data plane of a node, authenticated like /ws/agent (agent token and
- * fingerprint). Binary relay messages in both directions, a little JSON. One connection per node on this
- * instance: a newer one replaces the older.
+ * fingerprint; a disabled account's nodes are refused, and the relay closes their open connections). Binary
+ * relay messages in both directions, a little JSON. One connection per node on this instance: a newer one
+ * replaces the older.
  */
 export class DataGateway {
   private readonly wss = new WebSocketServer({
@@ -101,6 +102,7 @@ export class DataGateway {
       bufferedAmount: () => ws.bufferedAmount,
       pause: () => ws.pause(),
       resume: () => ws.resume(),
+      close: (code, reason) => ws.close(code, reason),
     };
     const previous = this.conns.get(agentId);
     if (previous) previous.ws.close(4000, 'replaced by a newer data connection');

@@ -38,6 +38,7 @@ function connection(agentId: string) {
     bufferedAmount: () => 0,
     pause: () => calls.push('pause'),
     resume: () => calls.push('resume'),
+    close: (code) => calls.push(`close ${code}`),
   };
   return { conn, calls, sent };
 }

@@ -9,7 +9,8 @@ import {
   MAX_BATCH,
   type RelayFrame,
 } from '@canopy/protocol/relay';
-import type { StreamEngine, StreamReader } from '../engine';
+import { ACCOUNT_DISABLED_CLOSE, listenUserStatus, type UserStatusChange } from '../accounts/status-changes';
+import type { StreamEngine, StreamReader, Unsubscribe } from '../engine';
 import { nextStreamId, streamIdTime } from '../engine/stream-id';
 import type { Logger } from '../log';
 import { DIRECTIONS, type Direction, fromSide, relayKeys as K, otherSide, receiverOf, toSide } from './keys';
@@ -26,6 +27,8 @@ export interface DataConnection {
   /** Stops reading from the node (TCP pushes back on it) until resume(). */
   pause(): void;
   resume(): void;
+  /** Ends the connection (its gateway then reports it `disconnected`). */
+  close(code: number, reason: string): void;
 }
 
 export type RelayGroup = {
@@ -40,7 +43,10 @@ export type RelayDeps = {
   engine: StreamEngine;
   log: Logger;
   now: () => number;
-  /** Every group that is not inactive, and the way to say a group is degraded or whole again. */
+  /**
+   * Every group that is not inactive and whose owner's account is active, and the way to say a group is
+   * degraded or whole again.
+   */
   groups: {
     bridged(): Promise<RelayGroup[]>;
     setMode(groupId: string, mode: 'active' | 'degraded', reason: string): Promise<void>;
@@ -171,11 +177,22 @@ export class Relay {
   private reconciling: Promise<void> | null = null;
   private again = false;
   private readonly timer: NodeJS.Timeout;
+  private readonly accountWatch: Promise<Unsubscribe>;
   private closed = false;
 
   constructor(private readonly deps: RelayDeps) {
     this.timer = setInterval(() => void this.reconcile(), deps.reconcileMs ?? 2000);
     this.timer.unref();
+    this.accountWatch = listenUserStatus(deps.engine, (change) => this.accountChanged(change)).catch(
+      (err) => {
+        // The 2 s reconcile still stops bridging their groups; only their data connections stay open.
+        deps.log.warn(
+          { err: String(err) },
+          'cannot hear account changes; the relay checks every 2 s instead',
+        );
+        return async () => {};
+      },
+    );
   }
 
   get counters() {
@@ -416,8 +433,27 @@ export class Relay {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    await (await this.accountWatch)();
     for (const att of [...this.attachments.values()]) this.detach(att, null);
     await Promise.all([...this.directions.values()].map((d) => d.writing));
+  }
+
+  /**
+   * A user was disabled: their nodes' data connections on this instance close (they are refused until the
+   * account is enabled), and the assignment runs now, without their groups. Enabled again: it runs now, with.
+   */
+  private accountChanged(change: UserStatusChange): void {
+    if (change.status === 'disabled') {
+      for (const conn of [...this.conns.values()]) {
+        if (conn.userId !== change.user_id) continue;
+        this.deps.log.info(
+          { agent_id: conn.agentId },
+          'account disabled; closing the node’s data connection',
+        );
+        conn.close(ACCOUNT_DISABLED_CLOSE, 'account disabled');
+      }
+    }
+    void this.reconcile();
   }
 
   // ---- assignment: which node bridges which side ----
