@@ -235,6 +235,7 @@ export function createApp(deps: AppDeps) {
   const dataGateway = new DataGateway({
     db,
     relay,
+    hub,
     log,
     now,
     pingIntervalMs: config.agents.pingIntervalMs,

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { agentTokens, enrollmentKeys } from '../src/db/schema';
 import { backends } from './backends';
 import { Client, type Json, startTestCloud, type TestCloud } from './harness';
-import { fingerprintOf, RawNode, registerNode } from './raw-node';
+import { DataSocket, fingerprintOf, RawNode, registerNode } from './raw-node';
 
 const PASSWORD = 'correct horse battery';
 let n = 0;
@@ -315,12 +315,14 @@ describe.each(await backends())('agents on $name', (backend) => {
     expect((await agent()).uptime_s).toBeGreaterThanOrEqual(42);
   });
 
-  it('removes a node: its connection closes with 4003 and its tokens stop working', async () => {
+  it('removes a node: its connections close with 4003 and its tokens stop working', async () => {
     const node = await register();
     await node.connect();
+    const data = await DataSocket.open(cloud, node);
     const closed = node.closed();
     expect((await owner.request('DELETE', `/api/v1/agents/${node.agentId}`)).status).toBe(204);
     expect(await closed).toBe(AgentCloseCode.REVOKED);
+    expect(await data.closed).toBe(AgentCloseCode.REVOKED); // the data plane too, not left open and idle
     expect((await node.http('POST', '/token/refresh', node.agentToken)).body.code).toBe(
       'AGENT_TOKEN_INVALID',
     );

@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { SeenDongle } from '@canopy/protocol';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { agents, agentTokens, auditLogs, dongles, dongleTokens, enrollmentKeys } from '../src/db/schema';
 import { RedisEngine, type StreamEngine } from '../src/engine';
 import { GroupService } from '../src/groups/service';
 import { createLogger } from '../src/log';
 import { backends, TEST_REDIS_URL } from './backends';
 import { Client, type Json, startTestCloud, type TestCloud } from './harness';
-import { fingerprintOf, RawNode, registerNode } from './raw-node';
+import { DataSocket, fingerprintOf, RawNode, registerNode } from './raw-node';
 
 const PASSWORD = 'correct horse battery';
 /** Both instances seal and open dongle tokens with the same master key, as in production. */
@@ -32,52 +30,6 @@ const seen = (deviceId: string): SeenDongle => ({
 });
 
 type Refusal = { status: number; body: Json };
-
-/** A node's /ws/data connection (raw frames), open once `data_welcome` came. */
-class DataSocket {
-  readonly messages: Json[] = [];
-  readonly closed: Promise<number>;
-  private constructor(readonly ws: WebSocket) {
-    this.closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)));
-  }
-
-  static open(cloud: TestCloud, node: RawNode): Promise<DataSocket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${cloud.baseUrl.replace('http', 'ws')}/ws/data`, {
-        headers: node.headers(node.agentToken),
-      });
-      const socket = new DataSocket(ws);
-      ws.on('message', (data, isBinary) => {
-        if (isBinary) return;
-        const message = JSON.parse(data.toString());
-        socket.messages.push(message);
-        if (message.type === 'data_welcome') resolve(socket);
-      });
-      ws.on('unexpected-response', (_req, res) => refused(res, reject));
-      ws.on('error', () => {});
-    });
-  }
-
-  joins(groupId: string): string[] {
-    return this.messages
-      .filter((m) => m.type === 'group_join' && m.group_id === groupId)
-      .map((m) => m.side)
-      .sort();
-  }
-}
-
-/** Rejects with the status and standard error body of a refused upgrade. */
-function refused(res: IncomingMessage, reject: (err: unknown) => void): void {
-  let body = '';
-  res.on('data', (chunk) => {
-    body += chunk;
-  });
-  res.on('end', () =>
-    reject(
-      Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, body: JSON.parse(body) }),
-    ),
-  );
-}
 
 async function refusal(attempt: Promise<unknown>): Promise<Refusal> {
   const err = (await attempt.then(

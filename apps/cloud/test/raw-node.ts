@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { CloudMessage } from '@canopy/protocol';
 import { expect } from 'vitest';
 import WebSocket from 'ws';
@@ -115,4 +116,50 @@ export async function registerNode(cloud: TestCloud, key: string, hostname: stri
   const body = (await reply.json()) as Json;
   expect(reply.status, JSON.stringify(body)).toBe(201);
   return new RawNode(cloud, body.agent_id, body.agent_token, fingerprint);
+}
+
+/** A node's /ws/data connection (raw frames), open once `data_welcome` came. */
+export class DataSocket {
+  readonly messages: Json[] = [];
+  readonly closed: Promise<number>;
+  private constructor(readonly ws: WebSocket) {
+    this.closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)));
+  }
+
+  static open(cloud: TestCloud, node: RawNode): Promise<DataSocket> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${cloud.baseUrl.replace('http', 'ws')}/ws/data`, {
+        headers: node.headers(node.agentToken),
+      });
+      const socket = new DataSocket(ws);
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        const message = JSON.parse(data.toString());
+        socket.messages.push(message);
+        if (message.type === 'data_welcome') resolve(socket);
+      });
+      ws.on('unexpected-response', (_req, res) => refused(res, reject));
+      ws.on('error', () => {});
+    });
+  }
+
+  joins(groupId: string): string[] {
+    return this.messages
+      .filter((m) => m.type === 'group_join' && m.group_id === groupId)
+      .map((m) => m.side)
+      .sort();
+  }
+}
+
+/** Rejects with the status and standard error body of a refused upgrade. */
+function refused(res: IncomingMessage, reject: (err: unknown) => void): void {
+  let body = '';
+  res.on('data', (chunk) => {
+    body += chunk;
+  });
+  res.on('end', () =>
+    reject(
+      Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode, body: JSON.parse(body) }),
+    ),
+  );
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { AgentCloseCode } from '@canopy/protocol';
 import { type DataCloudMessage, DataNodeMessage, inspectRelay, MAX_BATCH } from '@canopy/protocol/relay';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { authenticateRequest } from '../agents/bearer';
+import type { AgentHub } from '../agents/hub';
 import { completeUpgrade, rejectUpgrade, watchHangUp } from '../agents/upgrade-socket';
 import type { Db } from '../db/client';
 import { ApiError } from '../http/errors';
@@ -22,6 +24,8 @@ export type DataGatewayDeps = {
   now: () => Date;
   pingIntervalMs: number;
   idleTimeoutMs: number;
+  /** A removed node's data connection closes as its control connection does (REVOKED), on any instance. */
+  hub?: Pick<AgentHub, 'listen'>;
 };
 
 type Conn = DataConnection & { ws: WebSocket; lastHeardAt: number; requestId: string; bad: number };
@@ -116,7 +120,19 @@ export class DataGateway {
       conn.lastHeardAt = now().getTime();
     });
     ws.on('error', (err) => log().warn({ err: err.message }, 'data socket error'));
+    const revoked = this.deps.hub
+      ?.listen(agentId, (signal) => {
+        if (signal.kind === 'revoked') ws.close(AgentCloseCode.REVOKED, 'node removed');
+      })
+      .catch((err) => {
+        log().warn(
+          { err: String(err) },
+          'cannot hear of this node’s removal; its data connection stays until it drops',
+        );
+        return async () => {};
+      });
     ws.on('close', (code) => {
+      void revoked?.then((unsubscribe) => unsubscribe());
       if (this.conns.get(agentId) === conn) this.conns.delete(agentId);
       relay.disconnected(conn);
       log().info({ code }, 'data connection closed');
