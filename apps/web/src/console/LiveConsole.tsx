@@ -28,6 +28,12 @@ const INTRO = {
     'The CAN frames of this dongle as they happen: RX read off its bus, TX written to it from the other side of its group.',
 } as const;
 
+/** What an empty table says: a dongle's frames reach the cloud only while it relays in an active group. */
+const WAITING = {
+  group: 'Waiting for frames…',
+  dongle: 'Waiting for frames… They show here while this dongle relays in an active group (see Groups).',
+} as const;
+
 /** The live console (spec 002 §15) of a group or a dongle, fed by SSE. */
 export function LiveConsole({ source, group, online, onReset, children }: LiveConsoleProps) {
   const { model, connection, pause, resume, redraw } = useLiveConsole(source);
@@ -136,7 +142,7 @@ export function LiveConsole({ source, group, online, onReset, children }: LiveCo
         <FrameTable
           frames={frames}
           resetKey={`${ids}|${way}`}
-          empty={all.length === 0 ? 'Waiting for frames…' : 'No frame matches the filters.'}
+          empty={all.length === 0 ? WAITING[source.kind] : 'No frame matches the filters.'}
         />
       </div>
 
